@@ -1,0 +1,70 @@
+//! The engine: what to simulate (a [`Plan`]), one PCN of one replicate with all its arms
+//! ([`replicate`]), and many replicates in parallel ([`runner`]).
+//!
+//! Determinism contract: the outputs of a plan depend only on the plan (scenario and seed),
+//! never on the thread count or on how the work is split. Every random draw is keyed by what it
+//! is about (see [`rng`]); replicates and PCNs are independent units whose results are merged
+//! in a fixed order.
+
+pub mod replicate;
+pub mod rng;
+pub mod runner;
+
+use crate::model::needs::NeedTables;
+use crate::model::pcn::Layout;
+use crate::params::{Params, REGISTRY, Stage};
+
+/// One arm, ready to simulate.
+#[derive(Clone, Debug)]
+pub struct ArmPlan {
+    pub name: String,
+    /// Whether the arm runs the link-worker service (false for the no_sp counterfactual).
+    pub service: bool,
+    pub params: Params,
+}
+
+/// Everything the engine needs to run a scenario.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub seed: u64,
+    pub replicates: u32,
+    /// Service weeks (0..weeks are output).
+    pub weeks: u32,
+    pub warmup_weeks: u32,
+    pub pcns: u32,
+    pub layout: Layout,
+    pub arms: Vec<ArmPlan>,
+    /// Index of the arm paired differences are taken against.
+    pub baseline: usize,
+}
+
+impl Plan {
+    /// The arm that serves as the no_sp twin for the evaluation: the baseline if it has no
+    /// service, else the first arm without service.
+    pub fn twin(&self) -> Option<usize> {
+        if !self.arms.get(self.baseline)?.service {
+            return Some(self.baseline);
+        }
+        self.arms.iter().position(|a| !a.service)
+    }
+
+    /// Registered patients in the whole system.
+    pub fn patients(&self) -> u64 {
+        u64::from(self.pcns) * self.layout.patients() as u64
+    }
+}
+
+/// Whether two parameter sets agree on everything that acts before the service starts, so
+/// that arms using them can share one initialisation and warm-up.
+pub fn same_population(a: &Params, b: &Params) -> bool {
+    REGISTRY
+        .iter()
+        .filter(|d| d.stage == Stage::Population)
+        .all(|d| (d.get)(a) == (d.get)(b))
+}
+
+/// An arm with its derived tables.
+pub(crate) struct PreparedArm<'a> {
+    pub plan: &'a ArmPlan,
+    pub tables: NeedTables,
+}

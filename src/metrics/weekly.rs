@@ -1,0 +1,160 @@
+//! The weekly record (MODEL.md §7): counts and sums for one week of one arm, additive across
+//! PCNs, and the columns of `weekly.csv` derived from it.
+//!
+//! Column naming: `new_*` are flows during the week, `n_*` are stocks at the end of the week
+//! (step 7), `mean_*` and `share_*` are averages over the stock they name.
+
+/// Counts and sums for one week. Everything is additive, so PCNs (and shards) merge by adding.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WeekRecord {
+    // GP consultations.
+    pub medical: u64,
+    pub social: u64,
+    /// Consultations caused by the pathway (bounces, uncovered needs, asset closures).
+    pub generated: u64,
+    // Referrals.
+    pub offered: u64,
+    pub offered_inappropriate: u64,
+    pub declined: u64,
+    pub accepted: u64,
+    pub gave_up: u64,
+    // Link-worker work.
+    pub first_intakes: u64,
+    pub sessions: u64,
+    pub bounced: u64,
+    pub connections: u64,
+    pub dropped_out: u64,
+    pub discharged_unconnected: u64,
+    pub no_capacity: u64,
+    pub lw_leavers: u64,
+    // Assets.
+    pub completed: u64,
+    pub asset_closures: u64,
+    pub asset_openings: u64,
+    // Stocks at step 7.
+    pub patients: u64,
+    pub waiting: u64,
+    pub supported: u64,
+    pub connected: u64,
+    pub lw_active: u64,
+    pub lw_vacant: u64,
+    pub assets_open: u64,
+    pub asset_places: u64,
+    pub asset_occupied: u64,
+    pub practices: u64,
+    // Sums for means.
+    pub wellbeing_sum: f64,
+    pub low_wellbeing: u64,
+    pub activation_sum: f64,
+    pub lw_stress_sum: f64,
+    pub buy_in_sum: f64,
+    // By deprivation quintile.
+    pub q_patients: [u64; 5],
+    pub q_wellbeing_sum: [f64; 5],
+    /// All GP consultations, generated ones included.
+    pub q_consults: [u64; 5],
+    pub q_accepted: [u64; 5],
+    pub q_connections: [u64; 5],
+}
+
+impl WeekRecord {
+    pub fn consults(&self) -> u64 {
+        self.medical + self.social + self.generated
+    }
+
+    /// Adds another PCN's record of the same week.
+    pub fn add(&mut self, o: &WeekRecord) {
+        macro_rules! add {
+            ($($f:ident),*) => { $( self.$f += o.$f; )* };
+        }
+        add!(
+            medical, social, generated, offered, offered_inappropriate, declined, accepted, gave_up,
+            first_intakes, sessions, bounced, connections, dropped_out, discharged_unconnected,
+            no_capacity, lw_leavers, completed, asset_closures, asset_openings, patients, waiting,
+            supported, connected, lw_active, lw_vacant, assets_open, asset_places, asset_occupied,
+            practices, wellbeing_sum, low_wellbeing, activation_sum, lw_stress_sum, buy_in_sum
+        );
+        for q in 0..5 {
+            self.q_patients[q] += o.q_patients[q];
+            self.q_wellbeing_sum[q] += o.q_wellbeing_sum[q];
+            self.q_consults[q] += o.q_consults[q];
+            self.q_accepted[q] += o.q_accepted[q];
+            self.q_connections[q] += o.q_connections[q];
+        }
+    }
+}
+
+fn ratio(num: f64, den: f64) -> f64 {
+    if den > 0.0 { num / den } else { f64::NAN }
+}
+
+/// A column of `weekly.csv`: name, meaning, and how it is computed from the record.
+pub struct WeeklyColumn {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub value: fn(&WeekRecord) -> f64,
+}
+
+macro_rules! columns {
+    ($( $name:literal, $doc:literal, |$r:ident| $e:expr; )*) => {
+        &[ $( WeeklyColumn { name: $name, doc: $doc, value: |$r: &WeekRecord| $e }, )* ]
+    };
+}
+
+/// The weekly metric columns, in file order (after `arm`, `replicate`, `week`).
+pub static WEEKLY_COLUMNS: &[WeeklyColumn] = columns! {
+    "new_consults", "GP consultations of all kinds", |r| r.consults() as f64;
+    "new_medical", "medical GP consultations", |r| r.medical as f64;
+    "new_social", "GP consultations driven mainly by non-medical needs", |r| r.social as f64;
+    "new_generated", "GP consultations caused by the pathway (bounces, uncovered needs, closures)", |r| r.generated as f64;
+    "new_offered", "referral offers (appropriate and inappropriate)", |r| r.offered as f64;
+    "new_offered_inappropriate", "inappropriate referral offers (after a medical consultation)", |r| r.offered_inappropriate as f64;
+    "new_declined", "offers declined by the patient", |r| r.declined as f64;
+    "new_accepted", "referrals accepted (patient joins the queue)", |r| r.accepted as f64;
+    "new_gave_up", "waiting patients who gave up", |r| r.gave_up as f64;
+    "new_first_intakes", "referrals taken on by a link worker for the first time", |r| r.first_intakes as f64;
+    "new_sessions", "link-worker sessions held", |r| r.sessions as f64;
+    "new_bounced", "inappropriate referrals sent back to the GP at assessment", |r| r.bounced as f64;
+    "new_connections", "patients connected to an asset", |r| r.connections as f64;
+    "new_dropped_out", "patients who dropped out of link-worker support", |r| r.dropped_out as f64;
+    "new_discharged_unconnected", "patients discharged at the session limit without a connection", |r| r.discharged_unconnected as f64;
+    "new_no_capacity", "needs for which no asset of the category had a free place", |r| r.no_capacity as f64;
+    "new_completed", "patients who completed their weeks at an asset", |r| r.completed as f64;
+    "new_asset_closures", "assets closed", |r| r.asset_closures as f64;
+    "new_asset_openings", "assets opened", |r| r.asset_openings as f64;
+    "new_lw_leavers", "link workers who left", |r| r.lw_leavers as f64;
+    "n_patients", "registered patients", |r| r.patients as f64;
+    "n_waiting", "patients in the queue for a link worker", |r| r.waiting as f64;
+    "n_supported", "patients on a link-worker caseload", |r| r.supported as f64;
+    "n_connected", "patients attending an asset", |r| r.connected as f64;
+    "n_lw_active", "link-worker posts filled", |r| r.lw_active as f64;
+    "n_lw_vacant", "link-worker posts vacant", |r| r.lw_vacant as f64;
+    "n_assets_open", "assets open", |r| r.assets_open as f64;
+    "share_asset_occupancy", "occupied places / places, over open assets", |r| ratio(r.asset_occupied as f64, r.asset_places as f64);
+    "mean_lw_caseload", "patients per active link worker", |r| ratio(r.supported as f64, r.lw_active as f64);
+    "mean_lw_stress", "stress of active link workers", |r| ratio(r.lw_stress_sum, r.lw_active as f64);
+    "mean_wellbeing", "wellbeing (WEMWBS, 14-70)", |r| ratio(r.wellbeing_sum, r.patients as f64);
+    "share_low_wellbeing", "share of patients with wellbeing at or below the low threshold", |r| ratio(r.low_wellbeing as f64, r.patients as f64);
+    "mean_activation", "activation (0-1)", |r| ratio(r.activation_sum, r.patients as f64);
+    "mean_gp_buy_in", "GP buy-in over practices", |r| ratio(r.buy_in_sum, r.practices as f64);
+    "mean_wellbeing_q1", "wellbeing, most deprived quintile", |r| ratio(r.q_wellbeing_sum[0], r.q_patients[0] as f64);
+    "mean_wellbeing_q2", "wellbeing, quintile 2", |r| ratio(r.q_wellbeing_sum[1], r.q_patients[1] as f64);
+    "mean_wellbeing_q3", "wellbeing, quintile 3", |r| ratio(r.q_wellbeing_sum[2], r.q_patients[2] as f64);
+    "mean_wellbeing_q4", "wellbeing, quintile 4", |r| ratio(r.q_wellbeing_sum[3], r.q_patients[3] as f64);
+    "mean_wellbeing_q5", "wellbeing, least deprived quintile", |r| ratio(r.q_wellbeing_sum[4], r.q_patients[4] as f64);
+    "new_consults_q1", "GP consultations (all kinds), most deprived quintile", |r| r.q_consults[0] as f64;
+    "new_consults_q2", "GP consultations, quintile 2", |r| r.q_consults[1] as f64;
+    "new_consults_q3", "GP consultations, quintile 3", |r| r.q_consults[2] as f64;
+    "new_consults_q4", "GP consultations, quintile 4", |r| r.q_consults[3] as f64;
+    "new_consults_q5", "GP consultations, least deprived quintile", |r| r.q_consults[4] as f64;
+    "new_accepted_q1", "referrals accepted, most deprived quintile", |r| r.q_accepted[0] as f64;
+    "new_accepted_q2", "referrals accepted, quintile 2", |r| r.q_accepted[1] as f64;
+    "new_accepted_q3", "referrals accepted, quintile 3", |r| r.q_accepted[2] as f64;
+    "new_accepted_q4", "referrals accepted, quintile 4", |r| r.q_accepted[3] as f64;
+    "new_accepted_q5", "referrals accepted, least deprived quintile", |r| r.q_accepted[4] as f64;
+    "new_connections_q1", "connections, most deprived quintile", |r| r.q_connections[0] as f64;
+    "new_connections_q2", "connections, quintile 2", |r| r.q_connections[1] as f64;
+    "new_connections_q3", "connections, quintile 3", |r| r.q_connections[2] as f64;
+    "new_connections_q4", "connections, quintile 4", |r| r.q_connections[3] as f64;
+    "new_connections_q5", "connections, least deprived quintile", |r| r.q_connections[4] as f64;
+};

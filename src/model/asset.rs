@@ -1,0 +1,153 @@
+//! Community assets (MODEL.md §6.6): groups, charities and advice services with a fixed number
+//! of places; attendance, completion, closure and opening.
+
+use rand::Rng;
+
+use crate::engine::rng::{EntityKind, Key, Purpose, unit_f64};
+use crate::params::Params;
+
+/// A connected patient's place at an asset.
+#[derive(Clone, Copy, Debug)]
+pub struct Occupant {
+    pub patient: u32,
+    /// Attendance draws still to come, counting this week's.
+    pub weeks_left: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Asset {
+    /// The need type this asset addresses.
+    pub category: u8,
+    /// Places.
+    pub capacity: u32,
+    /// Occupants in order of connection.
+    pub occupants: Vec<Occupant>,
+    /// Closed assets never reopen.
+    pub open: bool,
+}
+
+impl Asset {
+    pub fn free_places(&self) -> u32 {
+        self.capacity.saturating_sub(self.occupants.len() as u32)
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.occupants.len() as u32 >= self.capacity
+    }
+
+    /// Gives the patient a place for `attend_weeks` weeks of attendance draws.
+    pub fn admit(&mut self, patient: u32, attend_weeks: u32) {
+        debug_assert!(self.free_places() > 0);
+        self.occupants.push(Occupant {
+            patient,
+            weeks_left: attend_weeks,
+        });
+    }
+}
+
+/// A capacity drawn uniformly from `asset_capacity_min..=asset_capacity_max`.
+pub fn draw_capacity(u: f64, p: &Params) -> u32 {
+    let span = p.asset_capacity_max - p.asset_capacity_min + 1;
+    p.asset_capacity_min + ((u * f64::from(span)) as u32).min(span - 1)
+}
+
+/// The PCN's assets at the start of the service: `asset_count[k]` of each category, in
+/// category order, each with its own capacity draw.
+pub fn initial_assets(pcn: Key, p: &Params) -> Vec<Asset> {
+    let mut assets = Vec::new();
+    for (k, &count) in p.asset_count.iter().enumerate() {
+        for _ in 0..count {
+            let index = assets.len() as u64;
+            let mut rng = pcn
+                .entity(EntityKind::Asset, index)
+                .stream(Purpose::AssetInit, 0);
+            assets.push(Asset {
+                category: k as u8,
+                capacity: draw_capacity(unit_f64(rng.next_u64()), p),
+                occupants: Vec::new(),
+                open: true,
+            });
+        }
+    }
+    assets
+}
+
+/// The link worker's candidate for a need: the open asset of that category with the most free
+/// places (at least one), the lower index winning ties. `None` records a *no capacity* event.
+pub fn find_asset(assets: &[Asset], category: usize) -> Option<usize> {
+    let mut best: Option<(usize, u32)> = None;
+    for (i, a) in assets.iter().enumerate() {
+        if !a.open || usize::from(a.category) != category {
+            continue;
+        }
+        let free = a.free_places();
+        if free >= 1 && best.is_none_or(|(_, f)| free > f) {
+            best = Some((i, free));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Weekly probability that a connected patient with activation `a` attends.
+pub fn attendance_probability(activation: f64, p: &Params) -> f64 {
+    (p.attend_prob_base + p.attend_prob_activation * activation).clamp(0.0, 1.0)
+}
+
+/// Weekly closure probability: `close_rate·(1 + overload_factor·[full])·(1 − funding_follows)`.
+pub fn closure_probability(full: bool, p: &Params) -> f64 {
+    let overload = if full { 1.0 + p.overload_factor } else { 1.0 };
+    (p.close_rate * overload * (1.0 - p.funding_follows)).clamp(0.0, 1.0)
+}
+
+/// Weekly probability that a new asset of category `k` opens:
+/// `asset_count[k]·close_rate·(1 + infra)`.
+pub fn opening_probability(k: usize, p: &Params) -> f64 {
+    (f64::from(p.asset_count[k]) * p.close_rate * (1.0 + p.infra)).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset(category: u8, capacity: u32, occupied: u32, open: bool) -> Asset {
+        Asset {
+            category,
+            capacity,
+            occupants: (0..occupied)
+                .map(|i| Occupant {
+                    patient: i,
+                    weeks_left: 1,
+                })
+                .collect(),
+            open,
+        }
+    }
+
+    #[test]
+    fn the_candidate_has_most_free_places_and_ties_go_to_the_lower_index() {
+        let assets = vec![
+            asset(1, 10, 5, true),
+            asset(2, 30, 0, true),
+            asset(1, 12, 7, true),
+            asset(1, 20, 15, true),
+            asset(1, 40, 0, false),
+        ];
+        assert_eq!(find_asset(&assets, 1), Some(0));
+        assert_eq!(find_asset(&assets, 2), Some(1));
+        assert_eq!(find_asset(&assets, 3), None);
+        let full = vec![asset(0, 10, 10, true)];
+        assert_eq!(find_asset(&full, 0), None);
+    }
+
+    #[test]
+    fn capacity_draws_cover_the_range() {
+        let p = Params::default();
+        assert_eq!(draw_capacity(0.0, &p), 10);
+        assert_eq!(draw_capacity(0.999_999, &p), 30);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..1000 {
+            seen.insert(draw_capacity(f64::from(i) / 1000.0, &p));
+        }
+        assert_eq!(seen.len(), 21);
+    }
+}

@@ -1,0 +1,239 @@
+//! Link workers (MODEL.md §6.5 and §6.7): vacancies, caseloads, the weekly session with each
+//! patient, stress, turnover and knowledge of local assets.
+
+use rand::Rng;
+
+use super::asset::{Asset, find_asset};
+use super::needs::{NeedSet, STRUCTURAL, present};
+use super::patient::{Patient, Pathway, saturating_gain};
+use crate::engine::rng::{Purpose, Stream, unit_f64};
+use crate::params::Params;
+
+/// A patient on a link worker's caseload.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseEntry {
+    pub patient: u32,
+    /// Sessions with this link worker (restarts after turnover: the next link worker assesses again).
+    pub sessions: u32,
+    /// Kept beyond `sessions_max` because of a structural need (MODEL.md §6.5 step 6).
+    pub holding: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct LinkWorker {
+    pub active: bool,
+    /// While vacant, the week from whose step 3 the post is filled again.
+    pub vacant_until: i32,
+    pub caseload: Vec<CaseEntry>,
+    /// Stress `s` ≥ 0.
+    pub stress: f64,
+    /// Knowledge of local assets `κ`: probability of finding a suitable asset for a need.
+    pub knowledge: f64,
+}
+
+impl LinkWorker {
+    pub fn new(p: &Params) -> LinkWorker {
+        LinkWorker {
+            active: true,
+            vacant_until: 0,
+            caseload: Vec::new(),
+            stress: 0.0,
+            knowledge: p.knowledge0,
+        }
+    }
+
+    /// Fills a vacant post whose vacancy has run out: a new link worker, unstressed, with the
+    /// starting knowledge.
+    pub fn fill_vacancy(&mut self, week: i32, p: &Params) {
+        if !self.active && week >= self.vacant_until {
+            *self = LinkWorker::new(p);
+        }
+    }
+
+    /// Session quality `Q = quality0/(1 + s)`, with stress as it stands now.
+    pub fn quality(&self, p: &Params) -> f64 {
+        p.quality0 / (1.0 + self.stress)
+    }
+
+    /// Weekly stress update (MODEL.md §6.7) under queue pressure `pressure`.
+    pub fn update_stress(&mut self, pressure: f64, p: &Params) {
+        let up = p.stress_up * (pressure - p.stress_threshold).max(0.0);
+        let down = p.stress_down * p.supervision * self.stress;
+        self.stress = (self.stress + up - down).max(0.0);
+    }
+
+    /// Weekly probability of leaving, with the updated stress.
+    pub fn turnover_probability(&self, p: &Params) -> f64 {
+        (p.turnover_base + p.turnover_stress * self.stress).clamp(0.0, 1.0)
+    }
+
+    /// The link worker leaves: the post is vacant for `vacancy_weeks`; the caseload is handed
+    /// back (to the head of the queue, by the caller).
+    pub fn leave(&mut self, week: i32, p: &Params) -> Vec<CaseEntry> {
+        self.active = false;
+        self.vacant_until = week.saturating_add(p.vacancy_weeks as i32);
+        self.stress = 0.0;
+        std::mem::take(&mut self.caseload)
+    }
+
+    /// Weekly growth of knowledge of local assets.
+    pub fn learn(&mut self, p: &Params) {
+        self.knowledge = saturating_gain(self.knowledge, p.knowledge_gain * (1.0 + p.infra));
+    }
+}
+
+/// Pressure on the PCN's link workers: queue length per caseload place (0 with no places).
+pub fn pressure(queue_len: usize, active: usize, cap: usize) -> f64 {
+    let places = active * cap;
+    if places == 0 {
+        0.0
+    } else {
+        queue_len as f64 / places as f64
+    }
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Still on the caseload.
+    Continue,
+    /// Inappropriate referral sent back to the GP at assessment.
+    Bounced,
+    DroppedOut,
+    /// Connected to the asset with this index.
+    Connected(usize),
+    DischargedUnconnected,
+}
+
+/// What a session did, beyond the changes it made to the patient, link worker and assets.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionReport {
+    pub end: SessionEnd,
+    /// GP consultations the session caused (a bounce, an uncovered medical need).
+    pub generated: u32,
+    /// Needs for which a suitable asset was sought and none had a free place.
+    pub no_capacity: u32,
+}
+
+/// Positions of the session's draws in its stream: fixed, so that the same draw serves the
+/// same purpose whatever happened before it.
+const DRAW_UNCOVER: usize = 0;
+const DRAW_DROPOUT: usize = 1;
+const DRAW_NEEDS: usize = 2; // find at 2 + 2k, take-up at 3 + 2k
+const DRAW_ANCHOR: usize = 14;
+const SESSION_DRAWS: usize = 15;
+
+/// Probability that the patient takes up an asset the link worker found:
+/// `readiness_scale·τ·(floor + (1 − floor)·a)·c` (seed 003: motivation × capacity).
+pub fn readiness(patient: &Patient, p: &Params) -> f64 {
+    let floor = p.readiness_activation_floor;
+    (p.readiness_scale * patient.trust * (floor + (1.0 - floor) * patient.activation) * patient.capacity)
+        .clamp(0.0, 1.0)
+}
+
+/// One weekly session (MODEL.md §6.5, steps 1-6). `buy_in` is the referring practice's
+/// buy-in, lowered at once by a bounce. The caller moves the patient between structures
+/// according to the returned [`SessionEnd`].
+#[allow(clippy::too_many_arguments)]
+pub fn session(
+    lw: &mut LinkWorker,
+    case: &mut CaseEntry,
+    patient: &mut Patient,
+    inappropriate: bool,
+    buy_in: &mut f64,
+    assets: &mut [Asset],
+    mut rng: Stream,
+    week: i32,
+    p: &Params,
+) -> SessionReport {
+    case.sessions += 1;
+    let n = case.sessions;
+    let quality = lw.quality(p);
+    let mut report = SessionReport {
+        end: SessionEnd::Continue,
+        generated: 0,
+        no_capacity: 0,
+    };
+
+    // 1. Assessment: an inappropriate referral goes straight back to the GP.
+    if n == 1 && inappropriate {
+        lw.stress += p.bounce_stress;
+        *buy_in *= 1.0 - p.bounce_penalty;
+        patient.leave_pathway(week, p.cooldown_weeks);
+        report.generated = 1;
+        report.end = SessionEnd::Bounced;
+        return report;
+    }
+    let draws: [f64; SESSION_DRAWS] = std::array::from_fn(|_| unit_f64(rng.next_u64()));
+
+    // 2. Trust, then activation with the updated trust.
+    patient.trust = saturating_gain(patient.trust, p.trust_gain * quality);
+    patient.activation = saturating_gain(patient.activation, p.activation_gain * quality * patient.trust);
+
+    // 3. An uncovered medical need costs a GP consultation unless the team absorbs it.
+    if draws[DRAW_UNCOVER] < (p.uncover * (1.0 - p.mdt_share)).clamp(0.0, 1.0) {
+        report.generated += 1;
+    }
+
+    // 4. Drop-out, less likely the more the patient trusts the service.
+    if draws[DRAW_DROPOUT] < (p.session_dropout * (1.0 - patient.trust)).clamp(0.0, 1.0) {
+        patient.leave_pathway(week, p.cooldown_weeks);
+        report.end = SessionEnd::DroppedOut;
+        return report;
+    }
+
+    // 5. From the second session: look for an asset for each need, at most one connection.
+    if n >= 2
+        && let Some(asset) = connect(lw, patient, assets, &draws, &mut report, p)
+    {
+        patient.pathway = Pathway::Connected;
+        assets[asset].admit(case.patient, p.attend_weeks);
+        report.end = SessionEnd::Connected(asset);
+        return report;
+    }
+
+    // 6. Discharge at the session limit, unless held as an anchor for a structural need.
+    if n == p.sessions_max && !case.holding {
+        case.holding = has_structural_need(patient.needs) && draws[DRAW_ANCHOR] < p.anchor;
+    }
+    if n >= p.sessions_max && (!case.holding || n >= p.anchor_sessions_max) {
+        patient.leave_pathway(week, p.cooldown_weeks);
+        report.end = SessionEnd::DischargedUnconnected;
+    }
+    report
+}
+
+/// Step 5 of a session: for each present need in order, the link worker finds a suitable asset
+/// w.p. `κ`; the patient takes it up w.p. `readiness`. Returns the asset taken up, if any.
+fn connect(
+    lw: &LinkWorker,
+    patient: &Patient,
+    assets: &[Asset],
+    draws: &[f64; SESSION_DRAWS],
+    report: &mut SessionReport,
+    p: &Params,
+) -> Option<usize> {
+    let ready = readiness(patient, p);
+    for k in present(patient.needs) {
+        if draws[DRAW_NEEDS + 2 * k] >= lw.knowledge {
+            continue;
+        }
+        let Some(asset) = find_asset(assets, k) else {
+            report.no_capacity += 1;
+            continue;
+        };
+        if draws[DRAW_NEEDS + 2 * k + 1] < ready {
+            return Some(asset);
+        }
+    }
+    None
+}
+
+fn has_structural_need(needs: NeedSet) -> bool {
+    needs & STRUCTURAL != 0
+}
+
+/// The session stream of a patient for a week.
+pub fn session_stream(patient: &Patient, week: i32) -> Stream {
+    patient.key.stream(Purpose::Session, i64::from(week))
+}

@@ -1,0 +1,187 @@
+//! Non-medical needs (MODEL.md §6.1): the six need types, their weekly onset and resolution,
+//! and the per-need sums the wellbeing and consultation rules use.
+
+use crate::engine::rng::threshold_u32;
+use crate::params::Params;
+
+pub const NEED_COUNT: usize = 6;
+
+/// Need types in the fixed order every per-need parameter uses.
+pub const NEED_NAMES: [&str; NEED_COUNT] = [
+    "loneliness",
+    "mental",
+    "money",
+    "housing",
+    "work",
+    "inactivity",
+];
+
+pub const LONELINESS: usize = 0;
+pub const HOUSING: usize = 3;
+pub const WORK: usize = 4;
+
+/// A set of needs as a bit mask (bit k = need k present).
+pub type NeedSet = u8;
+
+/// Housing and work are structural: link workers and assets can do little about them (seed 003).
+pub const STRUCTURAL: NeedSet = (1 << HOUSING) | (1 << WORK);
+
+/// Iterates the needs present in a set, in the fixed order.
+pub fn present(needs: NeedSet) -> impl Iterator<Item = usize> {
+    (0..NEED_COUNT).filter(move |k| needs & (1 << k) != 0)
+}
+
+/// Quantities of the need process derived once per arm from the parameters, so that the weekly
+/// patient loop does table look-ups instead of arithmetic.
+#[derive(Clone, Debug)]
+pub struct NeedTables {
+    /// Onset threshold (32-bit) by quintile and need: `h_k = m_k[q]·π_k/((1−π_k)·D_k)`.
+    pub onset: [[u64; NEED_COUNT]; 5],
+    /// Resolution hazard `r_k = 1/D_k` and its 32-bit threshold.
+    pub resolve: [f64; NEED_COUNT],
+    pub resolve_threshold: [u64; NEED_COUNT],
+    /// Equilibrium prevalence `h/(h+r)` by quintile and need, for initialisation.
+    pub equilibrium: [[f64; NEED_COUNT]; 5],
+    /// Σ d_k over the needs in each of the 64 possible sets.
+    pub penalty: [f64; 64],
+    /// Σ u_k over the needs in each of the 64 possible sets.
+    pub uplift: [f64; 64],
+}
+
+impl NeedTables {
+    pub fn new(p: &Params) -> NeedTables {
+        let mut onset = [[0; NEED_COUNT]; 5];
+        let mut equilibrium = [[0.0; NEED_COUNT]; 5];
+        let resolve: [f64; NEED_COUNT] = std::array::from_fn(|k| 1.0 / p.need_duration_weeks[k]);
+        for q in 0..5 {
+            for k in 0..NEED_COUNT {
+                let h = onset_hazard(p, k, q);
+                onset[q][k] = threshold_u32(h);
+                equilibrium[q][k] = if h + resolve[k] > 0.0 {
+                    h / (h + resolve[k])
+                } else {
+                    0.0
+                };
+            }
+        }
+        let sum_over = |values: &[f64; NEED_COUNT]| -> [f64; 64] {
+            std::array::from_fn(|mask| present(mask as NeedSet).map(|k| values[k]).sum())
+        };
+        NeedTables {
+            onset,
+            resolve,
+            resolve_threshold: resolve.map(threshold_u32),
+            equilibrium,
+            penalty: sum_over(&p.need_wellbeing_penalty),
+            uplift: sum_over(&p.need_gp_uplift),
+        }
+    }
+}
+
+/// Weekly onset hazard of need `k` in quintile `q`, chosen so that without assets the need's
+/// long-run prevalence is `m·π/(m·π + 1 − π)` (π itself when m = 1).
+pub fn onset_hazard(p: &Params, k: usize, q: usize) -> f64 {
+    let pi = p.need_prevalence[k];
+    p.need_deprivation_multiplier[k][q] * pi / ((1.0 - pi) * p.need_duration_weeks[k])
+}
+
+/// Extra resolution hazard of need `k` for a patient of capacity `c` who attended an asset of
+/// category `attended` last week (MODEL.md §6.1 `boost_k`).
+#[inline]
+pub fn attendance_boost(p: &Params, k: usize, attended: usize, capacity: f64) -> f64 {
+    let own = if attended == k {
+        p.asset_effect[k] * capacity
+    } else {
+        0.0
+    };
+    let social = if k == LONELINESS { p.e_social } else { 0.0 };
+    own + social
+}
+
+/// One week of the need process for one patient: one 32-bit uniform per need, from `draws`
+/// (three 64-bit words, two uniforms each). `attended` is the asset category attended last
+/// week, if any.
+#[inline(always)]
+pub fn update_needs(
+    needs: NeedSet,
+    q: usize,
+    draws: [u64; 3],
+    attended: Option<usize>,
+    capacity: f64,
+    tables: &NeedTables,
+    p: &Params,
+) -> NeedSet {
+    match attended {
+        // The common case, branch-free: a need flips (starts or resolves) when its uniform is
+        // below the threshold that applies to its current state.
+        None => {
+            let mut flips: NeedSet = 0;
+            for k in 0..NEED_COUNT {
+                let word = draws[k / 2];
+                let u = if k % 2 == 0 { word & 0xFFFF_FFFF } else { word >> 32 };
+                let present = needs & (1 << k) != 0;
+                let threshold = if present {
+                    tables.resolve_threshold[k]
+                } else {
+                    tables.onset[q][k]
+                };
+                flips |= u8::from(u < threshold) << k;
+            }
+            needs ^ flips
+        }
+        Some(category) => {
+            let mut next = needs;
+            for k in 0..NEED_COUNT {
+                let word = draws[k / 2];
+                let u = if k % 2 == 0 { word & 0xFFFF_FFFF } else { word >> 32 };
+                let bit = 1 << k;
+                if needs & bit == 0 {
+                    if u < tables.onset[q][k] {
+                        next |= bit;
+                    }
+                } else {
+                    let hazard = tables.resolve[k] + attendance_boost(p, k, category, capacity);
+                    if u < threshold_u32(hazard) {
+                        next &= !bit;
+                    }
+                }
+            }
+            next
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equilibrium_prevalence_matches_pi_for_the_middle_quintile() {
+        let p = Params::default();
+        let t = NeedTables::new(&p);
+        for k in 0..NEED_COUNT {
+            assert!((t.equilibrium[2][k] - p.need_prevalence[k]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn set_sums_add_the_present_needs() {
+        let p = Params::default();
+        let t = NeedTables::new(&p);
+        assert_eq!(t.penalty[0], 0.0);
+        assert_eq!(t.penalty[0b11], 5.0 + 7.0);
+        assert!((t.uplift[0b100000] - 0.004).abs() < 1e-15);
+    }
+
+    #[test]
+    fn certain_draws_flip_every_need() {
+        let p = Params::default();
+        let t = NeedTables::new(&p);
+        // u = 0 is below every positive threshold: absent needs start, present ones resolve.
+        assert_eq!(update_needs(0, 0, [0; 3], None, 0.5, &t, &p), 0b111111);
+        assert_eq!(update_needs(0b111111, 0, [0; 3], None, 0.5, &t, &p), 0);
+        // u = 2³²−1 is above every threshold below 1: nothing changes.
+        let high = [u64::MAX; 3];
+        assert_eq!(update_needs(0b101010, 0, high, None, 0.5, &t, &p), 0b101010);
+    }
+}
