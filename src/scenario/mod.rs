@@ -1,4 +1,212 @@
-//! Scenario files (placeholder during bring-up).
+//! Scenario files: run settings (seed, replicates, weeks, population) apart from model
+//! parameters, and the arms to compare, each a preset plus overrides. A TOML file is read into a
+//! low form that mirrors it ([`raw`]), then validated into a [`Scenario`] ([`resolve`]) that
+//! turns into an engine [`Plan`]. Every error names the file, line and column, the key path and
+//! what is allowed; see `docs/cli.md` for the file format.
+
+mod error;
+mod raw;
+mod resolve;
+mod values;
+
+use std::path::Path;
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use toml::de::DeTable;
+
+pub use error::{Diagnostic, MAX_DIAGNOSTICS, ScenarioError};
+pub use values::{Labelled, Override, Overrides};
+
+use crate::engine::{ArmPlan, Plan};
+use crate::model::pcn::Layout;
+use crate::params::{Params, Preset, REGISTRY};
+use error::Diagnostics;
+
+/// The default scenario: the four arms of MODEL.md on one PCN of 48,000 patients.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+
+/// How the embedded default scenario is named in messages and the manifest.
+pub const DEFAULT_ORIGIN: &str = "embedded:default";
+
+/// Limits and defaults of the run settings. The limits keep runs within what the engine's
+/// integer types hold and catch typos (an extra zero) before hours of computing.
+pub mod limits {
+    use std::ops::RangeInclusive;
+
+    pub const REPLICATES: RangeInclusive<u32> = 1..=1_000_000;
+    pub const WEEKS: RangeInclusive<u32> = 1..=5200;
+    pub const WARMUP_WEEKS: RangeInclusive<u32> = 0..=5200;
+    pub const PCNS: RangeInclusive<u32> = 1..=100_000;
+    pub const PRACTICES_PER_PCN: RangeInclusive<u32> = 1..=1000;
+    pub const PATIENTS_PER_PRACTICE: RangeInclusive<u32> = 1..=1_000_000;
+
+    pub const DEFAULT_REPLICATES: u32 = 100;
+    pub const DEFAULT_WEEKS: u32 = 260;
+    pub const DEFAULT_WARMUP_WEEKS: u32 = 52;
+    pub const DEFAULT_PCNS: u32 = 1;
+    pub const DEFAULT_PRACTICES_PER_PCN: u32 = 5;
+    pub const DEFAULT_PATIENTS_PER_PRACTICE: u32 = 9600;
+}
+
+/// A validated scenario. Serialises as "the scenario as resolved" in `summary.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// The arm paired differences are taken against.
+    pub baseline: String,
+    pub run: RunSettings,
+    pub population: Population,
+    /// Overrides from `[params]`, applied to every arm.
+    pub params: Overrides,
+    pub arms: Vec<Arm>,
+    pub narrative: Option<Narrative>,
+    /// The file as named by the user, or [`DEFAULT_ORIGIN`].
+    #[serde(skip)]
+    pub origin: String,
+    /// SHA-256 of the file text, hex.
+    #[serde(skip)]
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSettings {
+    pub seed: u64,
+    pub replicates: u32,
+    /// Service weeks, after the warm-up.
+    pub weeks: u32,
+    pub warmup_weeks: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Population {
+    pub pcns: u32,
+    pub practices_per_pcn: u32,
+    pub patients_per_practice: u32,
+}
+
+/// Text for training scenarios and reports; sprx itself does not interpret it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Narrative {
+    pub title: Option<String>,
+    pub show: Option<String>,
+    pub expect: Option<String>,
+    pub question: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Arm {
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(serialize_with = "preset_name")]
+    pub preset: Preset,
+    /// This arm's own overrides (after the preset and `[params]`).
+    pub overrides: Overrides,
+    /// Every parameter, resolved.
+    #[serde(serialize_with = "resolved_params")]
+    pub params: Params,
+}
+
+fn preset_name<S: Serializer>(preset: &Preset, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(preset.name())
+}
+
+/// Every parameter by name, in registry order, with labelled arrays.
+fn resolved_params<S: Serializer>(params: &Params, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(REGISTRY.len()))?;
+    for def in REGISTRY {
+        let slots = (def.get)(params);
+        let value = Labelled {
+            def,
+            dims: def.shape.dims(),
+            slots: &slots,
+        };
+        map.serialize_entry(def.name, &value)?;
+    }
+    map.end()
+}
+
+impl Scenario {
+    /// Parses and validates scenario text; `origin` names it in errors.
+    pub fn parse(source: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        let mut sink = Diagnostics::new(origin, source);
+        let (doc, syntax_errors) = DeTable::parse_recoverable(source);
+        if !syntax_errors.is_empty() {
+            // What the parser recovered would only add confusing follow-on errors.
+            for e in syntax_errors {
+                let span = e.span().unwrap_or(0..0);
+                sink.error(&span, "", format!("invalid TOML: {}", e.message()));
+            }
+            return Err(sink.into_error());
+        }
+        let raw = raw::read(&doc, &mut sink);
+        match resolve::resolve(raw, origin, sha256_hex(source), &mut sink) {
+            Some(scenario) => Ok(scenario),
+            None => Err(sink.into_error()),
+        }
+    }
+
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::parse(&source, &path.display().to_string())
+    }
+
+    /// The embedded default scenario ([`DEFAULT_SCENARIO`]).
+    pub fn default_embedded() -> Result<Scenario, ScenarioError> {
+        Scenario::parse(DEFAULT_SCENARIO, DEFAULT_ORIGIN)
+    }
+
+    /// Index of the baseline arm.
+    pub fn baseline_index(&self) -> usize {
+        // Validation guarantees the baseline names an arm.
+        self.arms
+            .iter()
+            .position(|a| a.name == self.baseline)
+            .unwrap_or(0)
+    }
+
+    /// Registered patients in the whole system.
+    pub fn patients(&self) -> u64 {
+        let p = &self.population;
+        u64::from(p.pcns) * u64::from(p.practices_per_pcn) * u64::from(p.patients_per_practice)
+    }
+
+    /// What the engine runs.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            seed: self.run.seed,
+            replicates: self.run.replicates,
+            weeks: self.run.weeks,
+            warmup_weeks: self.run.warmup_weeks,
+            pcns: self.population.pcns,
+            layout: Layout {
+                practices: self.population.practices_per_pcn,
+                patients_per_practice: self.population.patients_per_practice,
+            },
+            arms: self
+                .arms
+                .iter()
+                .map(|a| ArmPlan {
+                    name: a.name.clone(),
+                    service: a.preset.has_service(),
+                    params: a.params.clone(),
+                })
+                .collect(),
+            baseline: self.baseline_index(),
+        }
+    }
+}
+
+/// SHA-256 of a text, as lowercase hex.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
 pub fn nearest_name<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -8,3 +216,6 @@ pub fn nearest_name<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,334 @@
+//! From the low form to a validated [`Scenario`]: run settings within their limits, arm names,
+//! presets and the baseline, then each arm's parameters resolved (registry defaults → preset →
+//! `[params]` → arm overrides) and checked for the rules that span several parameters.
+
+use std::ops::{Range, RangeInclusive};
+
+use super::error::Diagnostics;
+use super::raw::{At, Count, RawArm, RawScenario};
+use super::values::Overrides;
+use super::{Arm, Population, RunSettings, Scenario, limits};
+use crate::params::{Params, Preset};
+
+/// Validates `raw`; returns the scenario only if no error was found (here or before).
+pub(crate) fn resolve(
+    raw: RawScenario,
+    origin: &str,
+    sha256: String,
+    sink: &mut Diagnostics,
+) -> Option<Scenario> {
+    let run = resolve_run(&raw, sink);
+    let population = resolve_population(&raw, sink);
+    let arms = resolve_arms(&raw, sink);
+    let baseline = resolve_baseline(&raw, &arms, sink);
+    if sink.len() > 0 {
+        return None;
+    }
+    Some(Scenario {
+        name: raw.name.map(|n| n.value),
+        description: raw.description.map(|d| d.value),
+        baseline: baseline?,
+        run: run?,
+        population: population?,
+        params: raw.params,
+        arms,
+        narrative: raw.narrative,
+        origin: origin.to_string(),
+        sha256,
+    })
+}
+
+/// A count within `range`, or `default` if absent.
+fn setting(
+    count: &Count,
+    path: &str,
+    default: u32,
+    range: RangeInclusive<u32>,
+    sink: &mut Diagnostics,
+) -> Option<u32> {
+    let Some(At { value, span }) = count else {
+        return Some(default);
+    };
+    match u32::try_from(*value) {
+        Ok(v) if range.contains(&v) => Some(v),
+        _ => {
+            sink.error(
+                span,
+                path,
+                format!(
+                    "{value} is out of range: allowed {} ..= {}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn resolve_run(raw: &RawScenario, sink: &mut Diagnostics) -> Option<RunSettings> {
+    let seed = match &raw.run.seed {
+        None => {
+            sink.error(
+                &raw.run.span,
+                "run.seed",
+                "missing: a scenario fixes its seed so that its runs can be replayed (e.g. `seed = 1` under [run])",
+            );
+            None
+        }
+        Some(At { value, span }) => match u64::try_from(*value) {
+            Ok(seed) => Some(seed),
+            Err(_) => {
+                sink.error(
+                    span,
+                    "run.seed",
+                    format!("{value} is out of range: allowed 0 ..= {}", u64::MAX),
+                );
+                None
+            }
+        },
+    };
+    let r = &raw.run;
+    let replicates = setting(
+        &r.replicates,
+        "run.replicates",
+        limits::DEFAULT_REPLICATES,
+        limits::REPLICATES,
+        sink,
+    );
+    let weeks = setting(
+        &r.weeks,
+        "run.weeks",
+        limits::DEFAULT_WEEKS,
+        limits::WEEKS,
+        sink,
+    );
+    let warmup_weeks = setting(
+        &r.warmup_weeks,
+        "run.warmup_weeks",
+        limits::DEFAULT_WARMUP_WEEKS,
+        limits::WARMUP_WEEKS,
+        sink,
+    );
+    Some(RunSettings {
+        seed: seed?,
+        replicates: replicates?,
+        weeks: weeks?,
+        warmup_weeks: warmup_weeks?,
+    })
+}
+
+fn resolve_population(raw: &RawScenario, sink: &mut Diagnostics) -> Option<Population> {
+    let p = &raw.population;
+    let pcns = setting(
+        &p.pcns,
+        "population.pcns",
+        limits::DEFAULT_PCNS,
+        limits::PCNS,
+        sink,
+    );
+    let practices = setting(
+        &p.practices_per_pcn,
+        "population.practices_per_pcn",
+        limits::DEFAULT_PRACTICES_PER_PCN,
+        limits::PRACTICES_PER_PCN,
+        sink,
+    );
+    let patients = setting(
+        &p.patients_per_practice,
+        "population.patients_per_practice",
+        limits::DEFAULT_PATIENTS_PER_PRACTICE,
+        limits::PATIENTS_PER_PRACTICE,
+        sink,
+    );
+    let population = Population {
+        pcns: pcns?,
+        practices_per_pcn: practices?,
+        patients_per_practice: patients?,
+    };
+    // Patients of a PCN are indexed by u32.
+    let per_pcn =
+        u64::from(population.practices_per_pcn) * u64::from(population.patients_per_practice);
+    if per_pcn > u64::from(u32::MAX) {
+        let span = p
+            .patients_per_practice
+            .as_ref()
+            .map_or(0..0, |c| c.span.clone());
+        sink.error(
+            &span,
+            "population.patients_per_practice",
+            format!(
+                "{per_pcn} patients per PCN is too many: practices_per_pcn × patients_per_practice must not exceed {}",
+                u32::MAX
+            ),
+        );
+        return None;
+    }
+    Some(population)
+}
+
+fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
+    if raw.arms.is_empty() {
+        sink.error(
+            &raw.arms_span,
+            "arm",
+            "no arms: add at least one [[arm]] table, e.g. `[[arm]]` then `name = \"no_sp\"`",
+        );
+    }
+    let mut arms = Vec::new();
+    for (i, arm) in raw.arms.iter().enumerate() {
+        let prefix = format!("arm[{i}]");
+        let Some(name) = arm_name(arm, &prefix, &raw.arms[..i], sink) else {
+            continue;
+        };
+        let Some(preset) = arm_preset(arm, &prefix, &name, sink) else {
+            continue;
+        };
+        let mut params = Params::default();
+        preset.apply(&mut params);
+        raw.params.apply(&mut params);
+        arm.overrides.apply(&mut params);
+        check_consistency(&params, arm, &prefix, &raw.params, sink);
+        arms.push(Arm {
+            name: name.to_string(),
+            description: arm.description.as_ref().map(|d| d.value.clone()),
+            preset,
+            overrides: arm.overrides.clone(),
+            params,
+        });
+    }
+    arms
+}
+
+fn arm_name<'a>(
+    arm: &'a RawArm,
+    prefix: &str,
+    earlier: &[RawArm],
+    sink: &mut Diagnostics,
+) -> Option<&'a str> {
+    let path = format!("{prefix}.name");
+    let Some(At { value: name, span }) = &arm.name else {
+        sink.error(&arm.span, &path, "missing: every arm needs a name");
+        return None;
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        sink.error(
+            span,
+            &path,
+            format!("`{name}` is not a valid arm name: use letters, digits, `_` and `-`"),
+        );
+        return None;
+    }
+    if let Some(j) = earlier
+        .iter()
+        .position(|a| a.name.as_ref().is_some_and(|n| n.value == *name))
+    {
+        sink.error(
+            span,
+            &path,
+            format!("duplicate arm name `{name}`: arm[{j}] has the same name"),
+        );
+        return None;
+    }
+    Some(name)
+}
+
+fn preset_names() -> String {
+    Preset::ALL.map(Preset::name).join(", ")
+}
+
+fn arm_preset(arm: &RawArm, prefix: &str, name: &str, sink: &mut Diagnostics) -> Option<Preset> {
+    let path = format!("{prefix}.preset");
+    match &arm.preset {
+        Some(At { value, span }) => {
+            let preset = Preset::from_name(value);
+            if preset.is_none() {
+                let mut message = format!(
+                    "unknown preset `{value}`: expected one of {}",
+                    preset_names()
+                );
+                if let Some(near) = super::nearest_name(value, Preset::ALL.iter().map(|p| p.name()))
+                {
+                    message.push_str(&format!(" (did you mean `{near}`?)"));
+                }
+                sink.error(span, &path, message);
+            }
+            preset
+        }
+        None => {
+            let preset = Preset::from_name(name);
+            if preset.is_none() {
+                let span = arm
+                    .name
+                    .as_ref()
+                    .map_or(arm.span.clone(), |n| n.span.clone());
+                sink.error(
+                    &span,
+                    &path,
+                    format!(
+                        "missing: `{name}` is not a preset name, so the arm needs `preset = ...` (one of {})",
+                        preset_names()
+                    ),
+                );
+            }
+            preset
+        }
+    }
+}
+
+/// Reports a broken cross-parameter rule where the user can fix it: at the arm's override of
+/// the key, else at the `[params]` override, else at the arm.
+fn check_consistency(
+    params: &Params,
+    arm: &RawArm,
+    prefix: &str,
+    shared: &Overrides,
+    sink: &mut Diagnostics,
+) {
+    let Err(broken) = params.check_consistency() else {
+        return;
+    };
+    for (key, message) in broken {
+        let (path, span): (String, Range<usize>) =
+            match arm.overrides.find(key).or_else(|| shared.find(key)) {
+                Some(o) => (o.key_path.clone(), o.key_span.clone()),
+                None => (
+                    format!("{prefix}.{key}"),
+                    arm.name
+                        .as_ref()
+                        .map_or(arm.span.clone(), |n| n.span.clone()),
+                ),
+            };
+        sink.error(&span, &path, message);
+    }
+}
+
+fn resolve_baseline(raw: &RawScenario, arms: &[Arm], sink: &mut Diagnostics) -> Option<String> {
+    let names: Vec<&str> = raw
+        .arms
+        .iter()
+        .filter_map(|a| a.name.as_ref().map(|n| n.value.as_str()))
+        .collect();
+    match &raw.baseline {
+        Some(At { value, span }) => {
+            if names.contains(&value.as_str()) {
+                return Some(value.clone());
+            }
+            let mut message = format!(
+                "no arm is named `{value}`: the baseline must be one of the arms ({})",
+                names.join(", ")
+            );
+            if let Some(near) = super::nearest_name(value, names.iter().copied()) {
+                message.push_str(&format!(" (did you mean `{near}`?)"));
+            }
+            sink.error(span, "baseline", message);
+            None
+        }
+        None if names.contains(&"no_sp") => Some("no_sp".to_string()),
+        None => arms.first().map(|a| a.name.clone()),
+    }
+}

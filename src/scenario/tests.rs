@@ -1,0 +1,162 @@
+//! Unit tests of scenario parsing: value forms, resolution order and error positions.
+
+use super::*;
+
+const HEAD: &str = "[run]\nseed = 1\n";
+
+fn parse(body: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::parse(&format!("{HEAD}{body}"), "t.toml")
+}
+
+fn arm_params(body: &str) -> Params {
+    match parse(body) {
+        Ok(s) => s.arms[0].params.clone(),
+        Err(e) => panic!("unexpected errors:\n{e}"),
+    }
+}
+
+fn errors(body: &str) -> Vec<String> {
+    match parse(body) {
+        Ok(_) => panic!("expected errors"),
+        Err(ScenarioError::Invalid { diagnostics, .. }) => {
+            diagnostics.iter().map(|d| d.to_string()).collect()
+        }
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+#[test]
+fn per_need_value_as_array_partial_table_and_dotted_keys() {
+    let full = arm_params(
+        "[params]\nneed_prevalence = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n[[arm]]\nname = \"no_sp\"\n",
+    );
+    assert_eq!(full.need_prevalence, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+
+    let mut expected = Params::default().need_prevalence;
+    expected[2] = 0.2;
+    let inline =
+        arm_params("[params]\nneed_prevalence = { money = 0.2 }\n[[arm]]\nname = \"no_sp\"\n");
+    let dotted = arm_params("[params]\nneed_prevalence.money = 0.2\n[[arm]]\nname = \"no_sp\"\n");
+    assert_eq!(inline.need_prevalence, expected);
+    assert_eq!(dotted.need_prevalence, expected);
+}
+
+#[test]
+fn need_by_quintile_matrix_forms() {
+    let rows: Vec<String> = (0..6)
+        .map(|k| format!("[{k}, {k}, {k}, {k}, {k}]"))
+        .collect();
+    let full = arm_params(&format!(
+        "[params]\nneed_deprivation_multiplier = [{}]\n[[arm]]\nname = \"no_sp\"\n",
+        rows.join(", ")
+    ));
+    assert_eq!(full.need_deprivation_multiplier[3], [3.0; 5]);
+
+    let row = arm_params(
+        "[params]\nneed_deprivation_multiplier.money = [5, 4, 3, 2, 1]\n[[arm]]\nname = \"no_sp\"\n",
+    );
+    assert_eq!(
+        row.need_deprivation_multiplier[2],
+        [5.0, 4.0, 3.0, 2.0, 1.0]
+    );
+    assert_eq!(
+        row.need_deprivation_multiplier[0],
+        Params::default().need_deprivation_multiplier[0]
+    );
+
+    let cell = arm_params(
+        "[params]\nneed_deprivation_multiplier = { housing = { q5 = 9 } }\n[[arm]]\nname = \"no_sp\"\n",
+    );
+    let mut expected = Params::default().need_deprivation_multiplier;
+    expected[3][4] = 9.0;
+    assert_eq!(cell.need_deprivation_multiplier, expected);
+}
+
+#[test]
+fn resolution_order_is_defaults_preset_params_then_arm() {
+    let s = parse(
+        "[params]\nbuy_in0 = 0.5\nlw_per_pcn = 4\n\
+         [[arm]]\nname = \"belonging\"\n\
+         [[arm]]\nname = \"more\"\npreset = \"bolted_on\"\nlw_per_pcn = 6\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // [params] beats the preset's buy_in0; the arm beats [params].
+    assert_eq!(s.arms[0].params.buy_in0, 0.5);
+    assert_eq!(s.arms[0].params.lw_per_pcn, 4);
+    assert_eq!(s.arms[1].params.lw_per_pcn, 6);
+    // Preset values not overridden survive.
+    assert_eq!(s.arms[1].params.inappropriate, 0.06);
+    assert_eq!(s.baseline, "belonging", "first arm when there is no no_sp");
+    assert_eq!(s.plan().arms[1].name, "more");
+}
+
+#[test]
+fn errors_carry_file_line_column_key_and_suggestion() {
+    let e = errors("[[arm]]\nname = \"no_sp\"\nlw_per_pnc = 6\n");
+    assert_eq!(
+        e,
+        ["t.toml:5:1: arm[0].lw_per_pnc: unknown key, did you mean `lw_per_pcn`?"]
+    );
+    let e = errors("[params]\nneed_prevalence.mony = 0.2\n[[arm]]\nname = \"no_sp\"\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("t.toml:4:17: params.need_prevalence.mony: unknown need `mony`"));
+    assert!(e[0].ends_with("(did you mean `money`?)"), "{}", e[0]);
+}
+
+#[test]
+fn range_kind_and_length_errors_name_what_is_allowed() {
+    let e = errors(
+        "[params]\nlw_per_pcn = 250\ncaseload_max = 2.5\nneed_prevalence = [0.1]\n\
+         need_deprivation_multiplier = { money = 1 }\n[[arm]]\nname = \"no_sp\"\n",
+    );
+    assert_eq!(e.len(), 4, "{e:#?}");
+    assert!(e[0].contains("params.lw_per_pcn: 250 is out of range: allowed 0 ..= 100"));
+    assert!(e[1].contains("params.caseload_max: expected a whole number, got 2.5"));
+    assert!(e[2].contains("params.need_prevalence: expected 6 entries"));
+    assert!(
+        e[3].contains("params.need_deprivation_multiplier.money: expected an array of 5 numbers")
+    );
+}
+
+#[test]
+fn every_error_is_reported_not_just_the_first() {
+    let e = errors(
+        "sede = 2\n[[arm]]\nname = \"x y\"\n[[arm]]\nname = \"no_sp\"\npreset = \"belongs\"\n",
+    );
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(e[0].contains("t.toml:3:1: run.sede: unknown key, did you mean `seed`?"));
+    assert!(e[1].contains("arm[0].name: `x y` is not a valid arm name"));
+    assert!(e[2].contains("did you mean `belonging`?"));
+}
+
+#[test]
+fn syntax_errors_point_into_the_file() {
+    let e = errors("[[arm]\nname = \"no_sp\"\n");
+    assert!(e[0].starts_with("t.toml:3:"), "{e:?}");
+    assert!(e[0].contains("invalid TOML"));
+}
+
+#[test]
+fn resolved_scenario_serialises_with_labels_and_overrides() {
+    let s =
+        parse("[params]\nneed_prevalence.money = 0.2\n[[arm]]\nname = \"no_sp\"\nlw_per_pcn = 5\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+    let json = serde_json::to_value(&s).unwrap_or_default();
+    assert_eq!(json["params"]["need_prevalence.money"], 0.2);
+    assert_eq!(json["arms"][0]["overrides"]["lw_per_pcn"], 5);
+    assert_eq!(json["arms"][0]["preset"], "no_sp");
+    assert_eq!(json["arms"][0]["params"]["lw_per_pcn"], 5);
+    assert_eq!(json["arms"][0]["params"]["need_prevalence"]["money"], 0.2);
+    assert_eq!(json["arms"][0]["params"]["capacity_mean"]["q1"], 0.45);
+    assert_eq!(json["run"]["weeks"], 260);
+}
+
+#[test]
+fn the_embedded_default_is_valid_and_has_the_four_presets() {
+    let s = Scenario::default_embedded().unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = s.arms.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["no_sp", "bolted_on", "fitting_in", "belonging"]);
+    assert_eq!(s.baseline, "no_sp");
+    assert_eq!(s.patients(), 48_000);
+    assert_eq!(s.sha256, sha256_hex(DEFAULT_SCENARIO));
+}
