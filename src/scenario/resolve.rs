@@ -181,7 +181,7 @@ fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
         let Some(name) = arm_name(arm, &prefix, &raw.arms[..i], sink) else {
             continue;
         };
-        let Some(preset) = arm_preset(arm, &prefix, &name, sink) else {
+        let Some(preset) = arm_preset(arm, &prefix, name, sink) else {
             continue;
         };
         let mut params = Params::default();
