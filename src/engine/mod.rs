@@ -10,7 +10,6 @@ pub mod replicate;
 pub mod rng;
 pub mod runner;
 
-use crate::model::needs::NeedTables;
 use crate::model::pcn::Layout;
 use crate::params::{Params, REGISTRY, Stage};
 
@@ -39,15 +38,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The arm that serves as the no_sp twin for the evaluation: the baseline if it has no
-    /// service, else the first arm without service.
-    pub fn twin(&self) -> Option<usize> {
-        if !self.arms.get(self.baseline)?.service {
-            return Some(self.baseline);
-        }
-        self.arms.iter().position(|a| !a.service)
-    }
-
     /// Registered patients in the whole system.
     pub fn patients(&self) -> u64 {
         u64::from(self.pcns) * self.layout.patients() as u64
@@ -61,10 +51,4 @@ pub fn same_population(a: &Params, b: &Params) -> bool {
         .iter()
         .filter(|d| d.stage == Stage::Population)
         .all(|d| (d.get)(a) == (d.get)(b))
-}
-
-/// An arm with its derived tables.
-pub(crate) struct PreparedArm<'a> {
-    pub plan: &'a ArmPlan,
-    pub tables: NeedTables,
 }

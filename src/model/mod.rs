@@ -7,5 +7,6 @@ pub mod link_worker;
 pub mod needs;
 pub mod patient;
 pub mod pcn;
+pub mod population;
 pub mod practice;
 pub mod referral;

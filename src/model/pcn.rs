@@ -1,6 +1,11 @@
-//! A primary care network and its weekly schedule (MODEL.md §3): patients, practices, the
-//! queue, link workers and assets of one PCN, stepped one week at a time. PCNs never interact,
-//! so a run is a set of independent PCNs.
+//! A primary care network in one arm and its weekly schedule (MODEL.md §3): practices, the
+//! queue, link workers and assets of one PCN, stepped one week at a time, on top of the
+//! population's own trajectory ([`Population`]). PCNs never interact, so a run is a set of
+//! independent PCNs.
+//!
+//! The arm keeps its own copy of a patient from the week it first offers them a referral; until
+//! then the patient is, draw for draw, the population's patient (common random numbers), so
+//! nothing is copied or recomputed for the great majority who are never referred.
 
 use std::collections::VecDeque;
 
@@ -11,14 +16,15 @@ use super::asset::{
     opening_probability,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
-use super::needs::{NEED_COUNT, NeedTables};
+use super::needs::NEED_COUNT;
 use super::patient::{Consultation, NO_REFERRAL, Patient, Pathway, saturating_gain};
+use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
     Attendance, Outcome, Referral, accept_referral, give_up_probability, offer_referral,
 };
 use crate::engine::rng::{EntityKind, Key, Purpose, unit_f64};
-use crate::metrics::evaluation::History;
+use crate::metrics::evaluation::TouchedHistory;
 use crate::metrics::weekly::WeekRecord;
 use crate::params::Params;
 
@@ -35,37 +41,24 @@ impl Layout {
     }
 }
 
-/// Draws a PCN's patients (MODEL.md §5). Arms share them: the draws depend only on the key.
-pub fn populate(
-    pcn: Key,
-    layout: Layout,
-    p: &Params,
-    tables: &NeedTables,
-) -> Result<Vec<Patient>, String> {
-    let dist = super::patient::PatientDistributions::new(p)?;
-    Ok((0..layout.patients())
-        .map(|i| Patient::new(pcn.entity(EntityKind::Patient, i as u64), p, tables, &dist))
-        .collect())
-}
-
-/// The warm-up (weeks −warmup..−1): only the patients' own processes run, no referrals.
-pub fn warm_up(patients: &mut [Patient], warmup_weeks: u32, p: &Params, tables: &NeedTables) {
-    for week in -i64::from(warmup_weeks)..0 {
-        for patient in patients.iter_mut() {
-            patient.live_week(week, p, tables);
-        }
-    }
-}
+/// Marker for a patient the arm has never touched.
+const NO_SLOT: u32 = u32::MAX;
 
 /// One PCN in one arm, from week 0 of the service.
 pub struct Pcn<'a> {
     key: Key,
     p: &'a Params,
-    tables: &'a NeedTables,
     /// Whether this arm runs the link-worker service at all (false for no_sp).
     service: bool,
     layout: Layout,
-    pub patients: Vec<Patient>,
+    /// The arm's own copies of the patients it has touched, by slot (order of touching).
+    pub touched: Vec<Patient>,
+    /// Slot in `touched` of each patient, [`NO_SLOT`] if never offered a referral.
+    pub slot_of: Vec<u32>,
+    /// Ids of the touched patients, ascending: the order in which step 1 visits them.
+    touched_ids: Vec<u32>,
+    /// The touched patients' weekly consultations and wellbeing, kept for the evaluation.
+    pub history: Option<TouchedHistory>,
     pub practices: Vec<Practice>,
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
@@ -76,21 +69,16 @@ pub struct Pcn<'a> {
 }
 
 impl<'a> Pcn<'a> {
-    /// Starts the service at week 0 with the warmed-up patients: trust set to the arm's
-    /// `trust0`, practices at `buy_in0`, `lw_per_pcn` link workers, the initial assets.
+    /// Starts the service at week 0 over the warmed-up population: practices at `buy_in0`,
+    /// `lw_per_pcn` link workers, the initial assets. Untouched patients have the arm's `trust0`.
     pub fn start(
         key: Key,
-        mut patients: Vec<Patient>,
         layout: Layout,
         service: bool,
+        keep_history: bool,
         p: &'a Params,
-        tables: &'a NeedTables,
+        population: &Population,
     ) -> Pcn<'a> {
-        let mut quintile_sizes = [0; 5];
-        for patient in &mut patients {
-            patient.trust = p.trust0;
-            quintile_sizes[usize::from(patient.q)] += 1;
-        }
         let link_workers = if service {
             (0..p.lw_per_pcn).map(|_| LinkWorker::new(p)).collect()
         } else {
@@ -99,10 +87,12 @@ impl<'a> Pcn<'a> {
         Pcn {
             key,
             p,
-            tables,
             service,
             layout,
-            patients,
+            touched: Vec::new(),
+            slot_of: vec![NO_SLOT; layout.patients()],
+            touched_ids: Vec::new(),
+            history: (service && keep_history).then(TouchedHistory::default),
             practices: (0..layout.practices)
                 .map(|_| Practice::new(layout.patients_per_practice, p))
                 .collect(),
@@ -110,7 +100,7 @@ impl<'a> Pcn<'a> {
             link_workers,
             assets: initial_assets(key, p),
             referrals: Vec::new(),
-            quintile_sizes,
+            quintile_sizes: population.quintile_sizes,
         }
     }
 
@@ -118,15 +108,14 @@ impl<'a> Pcn<'a> {
         (patient / self.layout.patients_per_practice) as usize
     }
 
-    /// One week of the schedule (MODEL.md §3). `history`, if given, receives each patient's
-    /// consultations and wellbeing for the evaluation.
-    pub fn step(&mut self, week: i32, mut history: Option<&mut History>) -> WeekRecord {
+    /// One week of the schedule (MODEL.md §3), after the population has lived the week.
+    pub fn step(&mut self, week: i32, population: &Population) -> WeekRecord {
         let mut rec = WeekRecord::default();
-        self.patients_week(week, &mut rec, history.as_deref_mut());
+        self.patients_week(week, population, &mut rec);
         if self.service {
             self.queue_week(week, &mut rec);
-            self.link_workers_week(week, &mut rec, history.as_deref_mut());
-            self.assets_week(week, &mut rec, history.as_deref_mut());
+            self.link_workers_week(week, &mut rec);
+            self.assets_week(week, &mut rec);
             self.staff_week(week, &mut rec);
             self.practices_week(week);
         }
@@ -134,70 +123,119 @@ impl<'a> Pcn<'a> {
         rec
     }
 
-    /// Step 1: each patient's needs, wellbeing, activation and consultation, then a possible
-    /// referral offer and the patient's answer.
-    fn patients_week(&mut self, week: i32, rec: &mut WeekRecord, history: Option<&mut History>) {
-        let p = self.p;
-        let tables = self.tables;
-        let (mut h_consults, mut h_wellbeing) = match history {
-            Some(h) => {
-                let (c, w) = h.week_mut(week);
-                (Some(c), Some(w))
-            }
-            None => (None, None),
-        };
-        let mut wellbeing_sum = 0.0;
-        let mut activation_sum = 0.0;
-        let mut low = 0;
-        let mut q_wellbeing = [0.0; 5];
-        for i in 0..self.patients.len() {
-            let patient = &mut self.patients[i];
-            let consultation = patient.live_week(i64::from(week), p, tables);
-            let q = usize::from(patient.q);
-            let w = patient.wellbeing;
-            wellbeing_sum += w;
-            q_wellbeing[q] += w;
-            activation_sum += patient.activation;
-            low += u64::from(w <= p.low_wellbeing_threshold);
-            if let Some(h) = h_wellbeing.as_deref_mut() {
-                h[i] = w as f32;
-            }
-            if consultation == Consultation::None {
-                if let Some(h) = h_consults.as_deref_mut() {
-                    h[i] = 0;
+    /// Step 1, in patient id order: touched patients live their own week; a consultation by an
+    /// idle patient out of cooldown may lead to a referral offer and the patient's answer.
+    /// Untouched patients are the population's: their week is already lived and summed.
+    fn patients_week(&mut self, week: i32, population: &Population, rec: &mut WeekRecord) {
+        let base = &population.record;
+        rec.medical = base.medical;
+        rec.social = base.social;
+        rec.q_consults = base.q_consults;
+        rec.wellbeing_sum = base.wellbeing_sum;
+        rec.q_wellbeing_sum = base.q_wellbeing_sum;
+        rec.low_wellbeing = base.low_wellbeing;
+        rec.activation_sum = base.activation_sum;
+        if !self.service {
+            return;
+        }
+        if let Some(h) = self.history.as_mut() {
+            h.begin_week(self.touched.len());
+        }
+        let touched_ids = std::mem::take(&mut self.touched_ids);
+        let consulting = &population.consulting;
+        let mut newly_touched = Vec::new();
+        let (mut a, mut b) = (0, 0);
+        loop {
+            let (next_touched, next_consulting) = (touched_ids.get(a), consulting.get(b));
+            let touched_first = match (next_touched, next_consulting) {
+                (None, None) => break,
+                (Some(t), Some(c)) => t <= c,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+            };
+            if touched_first {
+                let t = touched_ids[a];
+                a += 1;
+                if next_consulting == Some(&t) {
+                    b += 1;
                 }
-                continue;
-            }
-            if let Some(h) = h_consults.as_deref_mut() {
-                h[i] = 1;
-            }
-            rec.q_consults[q] += 1;
-            match consultation {
-                Consultation::Medical => rec.medical += 1,
-                _ => rec.social += 1,
-            }
-            if self.service && week >= 0 && self.patients[i].can_be_referred(week) {
-                self.offer(i as u32, consultation, week, rec);
+                self.live_touched(t, week, population, rec);
+            } else {
+                let c = consulting[b];
+                b += 1;
+                if self.consider_untouched(c, week, population, rec) {
+                    newly_touched.push(c);
+                }
             }
         }
-        rec.wellbeing_sum = wellbeing_sum;
-        rec.activation_sum = activation_sum;
-        rec.low_wellbeing = low;
-        rec.q_wellbeing_sum = q_wellbeing;
+        self.touched_ids = merge_sorted(touched_ids, &newly_touched);
     }
 
-    /// Step 1, after a consultation: the GP's offer and the patient's acceptance (§6.4).
-    fn offer(&mut self, i: u32, consultation: Consultation, week: i32, rec: &mut WeekRecord) {
+    /// A touched patient's own week, replacing the population's patient in the week's sums.
+    fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
-        let buy_in = self.practices[self.practice_of(i)].buy_in;
-        let patient = &mut self.patients[i as usize];
-        let mut rng = patient.key.stream(Purpose::Referral, i64::from(week));
-        let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
-        let Some(inappropriate) = offer_referral(consultation, buy_in, u_offer, p) else {
-            return;
+        let twin = &population.patients[i as usize];
+        let slot = self.slot_of[i as usize] as usize;
+        let patient = &mut self.touched[slot];
+        let consultation = patient.live_week(i64::from(week), p, population.tables());
+        replace_in_sums(rec, twin, population.consults[i as usize], patient, consultation, p);
+        if let Some(h) = self.history.as_mut() {
+            h.set(slot, consultation != Consultation::None, patient.wellbeing);
+        }
+        if consultation != Consultation::None && patient.can_be_referred(week) {
+            let key = patient.key;
+            if let Some((inappropriate, u_accept)) = self.gp_offer(i, consultation, key, week) {
+                self.respond(i, inappropriate, u_accept, week, rec);
+            }
+        }
+    }
+
+    /// An untouched patient consulted: the GP may offer a referral, which touches the patient.
+    /// Returns whether it did.
+    fn consider_untouched(
+        &mut self,
+        i: u32,
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) -> bool {
+        let twin = &population.patients[i as usize];
+        let consultation = consultation(population.consults[i as usize]);
+        let Some((inappropriate, u_accept)) = self.gp_offer(i, consultation, twin.key, week) else {
+            return false;
         };
+        let mut patient = *twin;
+        patient.trust = self.p.trust0;
+        self.slot_of[i as usize] = self.touched.len() as u32;
+        self.touched.push(patient);
+        if let Some(h) = self.history.as_mut() {
+            h.push(true, patient.wellbeing);
+        }
+        self.respond(i, inappropriate, u_accept, week, rec);
+        true
+    }
+
+    /// The GP's offer after a consultation (§6.4). Returns whether the referral is
+    /// inappropriate and the uniform for the patient's answer, if an offer is made.
+    fn gp_offer(
+        &self,
+        i: u32,
+        consultation: Consultation,
+        key: Key,
+        week: i32,
+    ) -> Option<(bool, f64)> {
+        let buy_in = self.practices[self.practice_of(i)].buy_in;
+        let mut rng = key.stream(Purpose::Referral, i64::from(week));
+        let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+        offer_referral(consultation, buy_in, u_offer, self.p).map(|inap| (inap, u_accept))
+    }
+
+    /// The patient's answer to an offer: decline (cooldown) or accept (join the queue).
+    fn respond(&mut self, i: u32, inappropriate: bool, u_accept: f64, week: i32, rec: &mut WeekRecord) {
+        let p = self.p;
         rec.offered += 1;
         rec.offered_inappropriate += u64::from(inappropriate);
+        let patient = &mut self.touched[self.slot_of[i as usize] as usize];
         if !accept_referral(patient, u_accept, p) {
             rec.declined += 1;
             patient.cooldown_until = week.saturating_add(p.cooldown_weeks as i32);
@@ -226,12 +264,13 @@ impl<'a> Pcn<'a> {
         let p = self.p;
         let Pcn {
             queue,
-            patients,
+            touched,
+            slot_of,
             referrals,
             ..
         } = self;
         queue.retain(|&i| {
-            let patient = &mut patients[i as usize];
+            let patient = &mut touched[slot_of[i as usize] as usize];
             let u = unit_f64(
                 patient
                     .key
@@ -251,13 +290,15 @@ impl<'a> Pcn<'a> {
 
     /// Step 3: in index order, each link worker's vacancy is filled if due, free places are
     /// filled from the head of the queue, then each patient on the caseload has a session.
-    fn link_workers_week(&mut self, week: i32, rec: &mut WeekRecord, mut history: Option<&mut History>) {
+    fn link_workers_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
         let cap = p.caseload_cap();
         let per_practice = self.layout.patients_per_practice;
         let Pcn {
             queue,
-            patients,
+            touched,
+            slot_of,
+            history,
             referrals,
             link_workers,
             practices,
@@ -271,7 +312,7 @@ impl<'a> Pcn<'a> {
             }
             while lw.caseload.len() < cap {
                 let Some(i) = queue.pop_front() else { break };
-                patients[i as usize].pathway = Pathway::Supported;
+                touched[slot_of[i as usize] as usize].pathway = Pathway::Supported;
                 lw.caseload.push(CaseEntry {
                     patient: i,
                     sessions: 0,
@@ -280,8 +321,8 @@ impl<'a> Pcn<'a> {
             }
             let mut caseload = std::mem::take(&mut lw.caseload);
             caseload.retain_mut(|case| {
-                let i = case.patient as usize;
-                let patient = &mut patients[i];
+                let slot = slot_of[case.patient as usize] as usize;
+                let patient = &mut touched[slot];
                 let referral = &mut referrals[patient.referral as usize];
                 if referral.first_session_week.is_none() {
                     referral.first_session_week = Some(week);
@@ -306,7 +347,7 @@ impl<'a> Pcn<'a> {
                 rec.sessions += 1;
                 rec.no_capacity += u64::from(report.no_capacity);
                 if report.generated > 0 {
-                    count_generated(rec, history.as_deref_mut(), patient, i, week, report.generated);
+                    count_generated(rec, history.as_mut(), patient, slot, report.generated);
                 }
                 match report.end {
                     SessionEnd::Continue => return true,
@@ -337,11 +378,13 @@ impl<'a> Pcn<'a> {
     }
 
     /// Step 4: attendance of connected patients, completions, closures, openings.
-    fn assets_week(&mut self, week: i32, rec: &mut WeekRecord, mut history: Option<&mut History>) {
+    fn assets_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
         let key = self.key;
         let Pcn {
-            patients,
+            touched,
+            slot_of,
+            history,
             referrals,
             assets,
             ..
@@ -349,7 +392,7 @@ impl<'a> Pcn<'a> {
         for asset in assets.iter_mut().filter(|a| a.open) {
             let category = asset.category;
             asset.occupants.retain_mut(|occupant| {
-                let patient = &mut patients[occupant.patient as usize];
+                let patient = &mut touched[slot_of[occupant.patient as usize] as usize];
                 let u = unit_f64(
                     patient
                         .key
@@ -382,7 +425,16 @@ impl<'a> Pcn<'a> {
                     .next_u64(),
             );
             if u < closure_probability(asset.is_full(), p) {
-                close_asset(asset, patients, referrals, week, rec, history.as_deref_mut(), p);
+                let mut occupants = close_asset(asset, rec);
+                for occupant in occupants.drain(..) {
+                    let slot = slot_of[occupant.patient as usize] as usize;
+                    let patient = &mut touched[slot];
+                    patient.leave_pathway(week, p.cooldown_weeks);
+                    referrals[patient.referral as usize].attendance = Attendance::AssetClosed;
+                    if returns_to_gp(patient, week, p) {
+                        count_generated(rec, history.as_mut(), patient, slot, 1);
+                    }
+                }
             }
         }
         for k in 0..NEED_COUNT {
@@ -427,7 +479,7 @@ impl<'a> Pcn<'a> {
         }
         // The lowest-index leaver's caseload ends up at the head of the queue, in caseload order.
         for case in handed_back.iter().rev() {
-            let patient = &mut self.patients[case.patient as usize];
+            let patient = &mut self.touched[self.slot_of[case.patient as usize] as usize];
             patient.pathway = Pathway::Waiting;
             patient.trust *= p.turnover_trust_retained;
             self.queue.push_front(case.patient);
@@ -448,7 +500,7 @@ impl<'a> Pcn<'a> {
 
     /// Step 7: the week's stocks.
     fn record_stocks(&self, rec: &mut WeekRecord) {
-        rec.patients = self.patients.len() as u64;
+        rec.patients = self.layout.patients() as u64;
         rec.q_patients = self.quintile_sizes;
         rec.waiting = self.queue.len() as u64;
         for lw in &self.link_workers {
@@ -472,24 +524,20 @@ impl<'a> Pcn<'a> {
         }
     }
 
-    /// Checks the model's invariants; used by property tests after every week.
+    /// Checks the model's invariants; used by property tests after every week. Untouched
+    /// patients are idle by construction; the population checks its own ranges.
     pub fn check_invariants(&self) -> Result<(), String> {
         let p = self.p;
         let mut counts = [0usize; 4];
-        for (i, patient) in self.patients.iter().enumerate() {
+        for patient in &self.touched {
             counts[patient.pathway as usize] += 1;
-            let in_unit = |x: f64| (0.0..=1.0).contains(&x);
-            if !(14.0..=70.0).contains(&patient.wellbeing) {
-                return Err(format!("patient {i}: wellbeing {} outside [14, 70]", patient.wellbeing));
-            }
-            if !in_unit(patient.activation) || !in_unit(patient.trust) {
-                return Err(format!("patient {i}: activation or trust outside [0, 1]"));
-            }
+            check_patient_ranges(patient)?;
         }
+        counts[Pathway::Idle as usize] += self.layout.patients() - self.touched.len();
         let supported: usize = self.link_workers.iter().map(|l| l.caseload.len()).sum();
         let connected: usize = self.assets.iter().map(|a| a.occupants.len()).sum();
         let expected = [
-            self.patients.len() - self.queue.len() - supported - connected,
+            self.layout.patients() - self.queue.len() - supported - connected,
             self.queue.len(),
             supported,
             connected,
@@ -499,85 +547,170 @@ impl<'a> Pcn<'a> {
                 "pathway counts {counts:?} (idle, waiting, supported, connected) do not match the structures {expected:?}"
             ));
         }
-        for i in &self.queue {
-            if self.patients[*i as usize].pathway != Pathway::Waiting {
+        let state_of = |i: u32| {
+            let slot = self.slot_of[i as usize];
+            (slot != NO_SLOT).then(|| self.touched[slot as usize].pathway)
+        };
+        for &i in &self.queue {
+            if state_of(i) != Some(Pathway::Waiting) {
                 return Err(format!("patient {i} is queued but not waiting"));
             }
         }
         let cap = p.caseload_cap();
         for (l, lw) in self.link_workers.iter().enumerate() {
             if lw.caseload.len() > cap || (!lw.active && !lw.caseload.is_empty()) {
-                return Err(format!("link worker {l}: caseload {} over cap {cap}", lw.caseload.len()));
+                return Err(format!(
+                    "link worker {l}: caseload {} over cap {cap}",
+                    lw.caseload.len()
+                ));
             }
             if lw.stress < 0.0 || !(0.0..=1.0).contains(&lw.knowledge) {
-                return Err(format!("link worker {l}: stress {} or knowledge {} invalid", lw.stress, lw.knowledge));
+                return Err(format!(
+                    "link worker {l}: stress {} or knowledge {} invalid",
+                    lw.stress, lw.knowledge
+                ));
             }
-            for case in &lw.caseload {
-                if self.patients[case.patient as usize].pathway != Pathway::Supported {
-                    return Err(format!("patient {} on a caseload but not supported", case.patient));
-                }
+            if let Some(case) = lw
+                .caseload
+                .iter()
+                .find(|c| state_of(c.patient) != Some(Pathway::Supported))
+            {
+                return Err(format!(
+                    "patient {} on a caseload but not supported",
+                    case.patient
+                ));
             }
         }
         for (a, asset) in self.assets.iter().enumerate() {
-            if asset.occupants.len() as u32 > asset.capacity || (!asset.open && !asset.occupants.is_empty()) {
-                return Err(format!("asset {a}: {} occupants for {} places", asset.occupants.len(), asset.capacity));
+            if asset.occupants.len() as u32 > asset.capacity
+                || (!asset.open && !asset.occupants.is_empty())
+            {
+                return Err(format!(
+                    "asset {a}: {} occupants for {} places",
+                    asset.occupants.len(),
+                    asset.capacity
+                ));
             }
-            for occupant in &asset.occupants {
-                if self.patients[occupant.patient as usize].pathway != Pathway::Connected {
-                    return Err(format!("patient {} at an asset but not connected", occupant.patient));
-                }
+            if let Some(o) = asset
+                .occupants
+                .iter()
+                .find(|o| state_of(o.patient) != Some(Pathway::Connected))
+            {
+                return Err(format!(
+                    "patient {} at an asset but not connected",
+                    o.patient
+                ));
             }
         }
         for (j, practice) in self.practices.iter().enumerate() {
             if !(0.0..=1.0).contains(&practice.buy_in) {
-                return Err(format!("practice {j}: buy-in {} outside [0, 1]", practice.buy_in));
+                return Err(format!(
+                    "practice {j}: buy-in {} outside [0, 1]",
+                    practice.buy_in
+                ));
             }
         }
         Ok(())
     }
 }
 
-/// Closes an asset: occupants leave the pathway and each may return to the GP.
-fn close_asset(
-    asset: &mut Asset,
-    patients: &mut [Patient],
-    referrals: &mut [Referral],
-    week: i32,
+/// A patient's state variables are inside their ranges.
+pub fn check_patient_ranges(patient: &Patient) -> Result<(), String> {
+    let in_unit = |x: f64| (0.0..=1.0).contains(&x);
+    if !(14.0..=70.0).contains(&patient.wellbeing) {
+        return Err(format!(
+            "wellbeing {} outside [14, 70]",
+            patient.wellbeing
+        ));
+    }
+    if !in_unit(patient.activation) || !in_unit(patient.trust) || !in_unit(patient.capacity) {
+        return Err(format!(
+            "activation {}, trust {} or capacity {} outside [0, 1]",
+            patient.activation, patient.trust, patient.capacity
+        ));
+    }
+    Ok(())
+}
+
+/// Replaces the population's patient by the arm's own in the week's patient-level sums.
+fn replace_in_sums(
     rec: &mut WeekRecord,
-    mut history: Option<&mut History>,
+    twin: &Patient,
+    twin_code: u8,
+    own: &Patient,
+    own_consultation: Consultation,
     p: &Params,
 ) {
+    let q = usize::from(own.q);
+    rec.wellbeing_sum += own.wellbeing - twin.wellbeing;
+    rec.q_wellbeing_sum[q] += own.wellbeing - twin.wellbeing;
+    rec.activation_sum += own.activation - twin.activation;
+    let low = |w: f64| u64::from(w <= p.low_wellbeing_threshold);
+    rec.low_wellbeing = rec.low_wellbeing - low(twin.wellbeing) + low(own.wellbeing);
+    match consultation(twin_code) {
+        Consultation::Medical => rec.medical -= 1,
+        Consultation::Social => rec.social -= 1,
+        Consultation::None => {}
+    }
+    match own_consultation {
+        Consultation::Medical => rec.medical += 1,
+        Consultation::Social => rec.social += 1,
+        Consultation::None => {}
+    }
+    rec.q_consults[q] = rec.q_consults[q] - u64::from(twin_code != NO_CONSULT)
+        + u64::from(own_consultation != Consultation::None);
+}
+
+/// Closes an asset (closed assets never reopen) and hands back its occupants.
+fn close_asset(asset: &mut Asset, rec: &mut WeekRecord) -> Vec<super::asset::Occupant> {
     asset.open = false;
     rec.asset_closures += 1;
-    for occupant in asset.occupants.drain(..) {
-        let i = occupant.patient as usize;
-        let patient = &mut patients[i];
-        patient.leave_pathway(week, p.cooldown_weeks);
-        referrals[patient.referral as usize].attendance = Attendance::AssetClosed;
-        let u = unit_f64(
-            patient
-                .key
-                .stream(Purpose::ClosureReturn, i64::from(week))
-                .next_u64(),
-        );
-        if u < p.closure_return {
-            count_generated(rec, history.as_deref_mut(), patient, i, week, 1);
-        }
-    }
+    std::mem::take(&mut asset.occupants)
+}
+
+/// Whether an occupant of a closing asset goes back to the GP (w.p. `closure_return`).
+fn returns_to_gp(patient: &Patient, week: i32, p: &Params) -> bool {
+    let u = unit_f64(
+        patient
+            .key
+            .stream(Purpose::ClosureReturn, i64::from(week))
+            .next_u64(),
+    );
+    u < p.closure_return
 }
 
 /// Counts GP consultations caused by the pathway.
 fn count_generated(
     rec: &mut WeekRecord,
-    history: Option<&mut History>,
+    history: Option<&mut TouchedHistory>,
     patient: &Patient,
-    index: usize,
-    week: i32,
+    slot: usize,
     n: u32,
 ) {
     rec.generated += u64::from(n);
     rec.q_consults[usize::from(patient.q)] += u64::from(n);
     if let Some(h) = history {
-        h.add_generated(week, index, n);
+        h.add_generated(slot, n);
     }
+}
+
+/// Merges two ascending id lists.
+fn merge_sorted(a: Vec<u32>, b: &[u32]) -> Vec<u32> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] < b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }

@@ -1,0 +1,138 @@
+//! A PCN's patients living their own lives without social prescribing (MODEL.md §5, §6.1-6.3):
+//! initialisation, warm-up, and each week's needs, wellbeing, activation and consultation draw.
+//!
+//! This trajectory is shared by every arm with the same population parameters. Because every
+//! draw is keyed by patient, purpose and week (common random numbers), a patient whom an arm has
+//! never offered a referral is in exactly the state this population gives, so an arm only keeps
+//! its own copy of the patients it has touched ([`super::pcn::Pcn`]). It is also the no_sp twin
+//! the evaluation compares each referred patient with.
+
+use super::needs::NeedTables;
+use super::patient::{Consultation, Patient, PatientDistributions};
+use super::pcn::Layout;
+use crate::engine::rng::{EntityKind, Key};
+use crate::metrics::evaluation::History;
+use crate::metrics::weekly::WeekRecord;
+use crate::params::Params;
+
+/// Codes of a week's consultation, as stored per patient.
+pub const NO_CONSULT: u8 = 0;
+pub const MEDICAL: u8 = 1;
+pub const SOCIAL: u8 = 2;
+
+pub fn consult_code(c: Consultation) -> u8 {
+    match c {
+        Consultation::None => NO_CONSULT,
+        Consultation::Medical => MEDICAL,
+        Consultation::Social => SOCIAL,
+    }
+}
+
+pub fn consultation(code: u8) -> Consultation {
+    match code {
+        MEDICAL => Consultation::Medical,
+        SOCIAL => Consultation::Social,
+        _ => Consultation::None,
+    }
+}
+
+pub struct Population<'a> {
+    p: &'a Params,
+    tables: &'a NeedTables,
+    pub patients: Vec<Patient>,
+    /// This week's consultation of each patient (a consult code).
+    pub consults: Vec<u8>,
+    /// Ids of the patients who consulted this week, ascending.
+    pub consulting: Vec<u32>,
+    /// This week's patient-level sums (consultations, wellbeing, activation).
+    pub record: WeekRecord,
+    /// Weekly consultations and wellbeing of every patient, kept when an arm is evaluated.
+    pub history: Option<History>,
+    pub quintile_sizes: [u64; 5],
+}
+
+impl<'a> Population<'a> {
+    /// Draws the patients (MODEL.md §5) and runs the warm-up.
+    pub fn new(
+        pcn: Key,
+        layout: Layout,
+        warmup_weeks: u32,
+        weeks: u32,
+        keep_history: bool,
+        p: &'a Params,
+        tables: &'a NeedTables,
+    ) -> Result<Population<'a>, String> {
+        let dist = PatientDistributions::new(p)?;
+        let patients: Vec<Patient> = (0..layout.patients())
+            .map(|i| Patient::new(pcn.entity(EntityKind::Patient, i as u64), p, tables, &dist))
+            .collect();
+        let mut quintile_sizes = [0; 5];
+        for patient in &patients {
+            quintile_sizes[usize::from(patient.q)] += 1;
+        }
+        let n = patients.len();
+        let mut population = Population {
+            p,
+            tables,
+            patients,
+            consults: vec![NO_CONSULT; n],
+            consulting: Vec::new(),
+            record: WeekRecord::default(),
+            history: keep_history.then(|| History::new(n, weeks)),
+            quintile_sizes,
+        };
+        population.warm_up(warmup_weeks);
+        Ok(population)
+    }
+
+    /// Weeks −warmup..−1: only the patients' own processes run, nothing is recorded.
+    fn warm_up(&mut self, warmup_weeks: u32) {
+        for week in -i64::from(warmup_weeks)..0 {
+            for patient in self.patients.iter_mut() {
+                patient.live_week(week, self.p, self.tables);
+            }
+        }
+    }
+
+    pub fn tables(&self) -> &'a NeedTables {
+        self.tables
+    }
+
+    /// One service week of every patient's own processes, with the week's sums.
+    pub fn live_week(&mut self, week: i32) {
+        let (p, tables) = (self.p, self.tables);
+        let mut rec = WeekRecord::default();
+        let mut wellbeing_sum = 0.0;
+        let mut activation_sum = 0.0;
+        let mut low = 0;
+        self.consulting.clear();
+        let mut history = self.history.as_mut().map(|h| h.week_mut(week));
+        for (i, patient) in self.patients.iter_mut().enumerate() {
+            let code = consult_code(patient.live_week(i64::from(week), p, tables));
+            let q = usize::from(patient.q);
+            let w = patient.wellbeing;
+            wellbeing_sum += w;
+            activation_sum += patient.activation;
+            rec.q_wellbeing_sum[q] += w;
+            low += u64::from(w <= p.low_wellbeing_threshold);
+            self.consults[i] = code;
+            if let Some((consults, wellbeing)) = history.as_mut() {
+                consults[i] = u8::from(code != NO_CONSULT);
+                wellbeing[i] = w as f32;
+            }
+            if code != NO_CONSULT {
+                self.consulting.push(i as u32);
+                rec.q_consults[q] += 1;
+                if code == MEDICAL {
+                    rec.medical += 1;
+                } else {
+                    rec.social += 1;
+                }
+            }
+        }
+        rec.wellbeing_sum = wellbeing_sum;
+        rec.activation_sum = activation_sum;
+        rec.low_wellbeing = low;
+        self.record = rec;
+    }
+}
