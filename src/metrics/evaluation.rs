@@ -250,12 +250,12 @@ mod tests {
             }
         }
         let arm = ArmTrace { touched: &touched, base: &base, slot_of: &slot_of };
-        // Untouched patient: the base record.
-        assert_eq!(arm.consult_windows(0, 100), (53, 52));
+        // Untouched patient: the base record. After = generated in week r + weeks r+1..r+51.
+        assert_eq!(arm.consult_windows(0, 100), (53, 51));
         // Before: 52 weeks + the referring consultation; after: 2 generated in week r, then none.
         assert_eq!(arm.consult_windows(1, 100), (53, 2));
         assert_eq!(arm.wellbeing_windows(1, 100), (50.0, (50.0 + 51.0 * 60.0) / 52.0));
-        assert_eq!(base.consult_windows(1, 100), (53, 52));
+        assert_eq!(base.consult_windows(1, 100), (53, 51));
     }
 
     #[test]
