@@ -1,1 +1,17 @@
-//! Output (placeholder)
+//! Output of a run: the statistics across replicates ([`results`]), the comparison table printed
+//! on the terminal ([`table`]) and the files of a run directory, written atomically ([`files`]).
+//! `docs/cli.md` describes each file and its columns.
+
+pub mod files;
+pub mod results;
+pub mod table;
+
+pub use files::{Manifest, OutputError, RUN_FILES, RunRecord, write_atomically, write_run};
+pub use results::{ArmResults, RunResults};
+pub use table::{HEADLINE_METRICS, comparison_table, format_estimate};
+
+/// The version of sprx, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The commit sprx was built from (set by `build.rs`), if it was built from a git checkout.
+pub const GIT_COMMIT: Option<&str> = option_env!("SPRX_GIT_COMMIT");
