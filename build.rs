@@ -18,7 +18,7 @@ fn git(args: &[&str]) -> Option<String> {
 /// paths that exist.
 fn watch(path: &Path) {
     if path.exists() {
-        println!("cargo:rerun-if-changed={}", path.display());
+        watch(&path);
     }
 }
 
@@ -31,22 +31,13 @@ fn main() {
     // Rebuild when HEAD moves: a new commit updates the branch ref (or packed-refs); a checkout
     // updates HEAD itself.
     if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
-        println!(
-            "cargo:rerun-if-changed={}",
-            Path::new(&git_dir).join("HEAD").display()
-        );
+        watch(&Path::new(&git_dir).join("HEAD"));
     }
     if let Some(common) = git(&["rev-parse", "--git-common-dir"]) {
         let common = Path::new(&common);
-        println!(
-            "cargo:rerun-if-changed={}",
-            common.join("packed-refs").display()
-        );
+        watch(&common.join("packed-refs"));
         if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                common.join(reference).display()
-            );
+            watch(&common.join(reference));
         }
     }
 }
