@@ -18,7 +18,7 @@ fn git(args: &[&str]) -> Option<String> {
 /// paths that exist.
 fn watch(path: &Path) {
     if path.exists() {
-        watch(&path);
+        println!("cargo:rerun-if-changed={}", path.display());
     }
 }
 
