@@ -36,12 +36,32 @@ fn group_arms(plan: &Plan) -> Vec<Group> {
     groups
 }
 
+/// How arms hold their patients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// An arm keeps its own copy only of the patients it has touched (the fast default).
+    Shared,
+    /// Every arm simulates every patient itself: the reference for tests.
+    Dense,
+}
+
 /// Runs every arm of `plan` on PCN `pcn` of replicate `replicate`; outcomes in arm order.
-/// `observe` sees every arm's PCN after each week (for invariant checks in tests).
+/// `observe` sees every arm's PCN after each week (for invariant checks, traces).
 pub fn run_pcn_observed(
     plan: &Plan,
     replicate: u32,
     pcn: u32,
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Vec<ArmOutcome>, String> {
+    run_pcn_with(plan, replicate, pcn, Storage::Shared, observe)
+}
+
+/// [`run_pcn_observed`] with a choice of [`Storage`].
+pub fn run_pcn_with(
+    plan: &Plan,
+    replicate: u32,
+    pcn: u32,
+    storage: Storage,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
 ) -> Result<Vec<ArmOutcome>, String> {
     let key = Key::root(plan.seed)
@@ -65,7 +85,12 @@ pub fn run_pcn_observed(
             .iter()
             .map(|&i| {
                 let arm = &plan.arms[i];
-                Pcn::start(key, plan.layout, arm.service, evaluated, &arm.params, &population)
+                let mut pcn =
+                    Pcn::start(key, plan.layout, arm.service, evaluated, &arm.params, &population);
+                if storage == Storage::Dense {
+                    pcn.touch_everyone(&population);
+                }
+                pcn
             })
             .collect();
         let mut weekly: Vec<Vec<WeekRecord>> = vec![Vec::with_capacity(plan.weeks as usize); arms.len()];

@@ -104,6 +104,24 @@ impl<'a> Pcn<'a> {
         }
     }
 
+    /// Gives the arm its own copy of every patient, as if each had already been offered a
+    /// referral. The arm then simulates every patient itself: the straightforward reference the
+    /// tests compare the shared-population optimisation against.
+    pub fn touch_everyone(&mut self, population: &Population) {
+        if !self.service {
+            return;
+        }
+        for (i, twin) in population.patients.iter().enumerate() {
+            if self.slot_of[i] == NO_SLOT {
+                let mut patient = *twin;
+                patient.trust = self.p.trust0;
+                self.slot_of[i] = self.touched.len() as u32;
+                self.touched.push(patient);
+            }
+        }
+        self.touched_ids = (0..population.patients.len() as u32).collect();
+    }
+
     fn practice_of(&self, patient: u32) -> usize {
         (patient / self.layout.patients_per_practice) as usize
     }

@@ -135,4 +135,12 @@ impl<'a> Population<'a> {
         rec.low_wellbeing = low;
         self.record = rec;
     }
+
+    /// Checks every patient's state variables are inside their ranges (property tests).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (i, patient) in self.patients.iter().enumerate() {
+            super::pcn::check_patient_ranges(patient).map_err(|e| format!("patient {i}: {e}"))?;
+        }
+        Ok(())
+    }
 }
