@@ -1,0 +1,117 @@
+//! The command line: one module per command. Errors are `anyhow` here; a [`BadInput`] or a
+//! [`ScenarioError`] anywhere in the chain means exit code 2, anything else 1.
+
+mod docs;
+mod init;
+mod params;
+mod run;
+mod validate;
+
+use std::io::Write;
+use std::path::Path;
+
+use clap::{Parser, Subcommand};
+use sprx::scenario::{Scenario, ScenarioError};
+
+/// Exit codes, for `--help` and `docs/cli.md`.
+pub const EXIT_CODES: [(u8, &str); 4] = [
+    (0, "success"),
+    (1, "the run failed: simulation or file-system error"),
+    (
+        2,
+        "bad input: invalid scenario or command line; nothing is written",
+    ),
+    (
+        130,
+        "interrupted (Ctrl-C); files already in place are complete",
+    ),
+];
+
+const AFTER_HELP: &str = "Exit status:
+  0    success
+  1    the run failed: simulation or file-system error
+  2    bad input: invalid scenario or command line; nothing is written
+  130  interrupted (Ctrl-C); files already in place are complete
+
+`sprx init` writes a commented scenario; `sprx params` lists the model parameters.";
+
+/// Agent-based simulator of social prescribing in English primary care.
+#[derive(Parser)]
+#[command(name = "sprx", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(run::RunArgs),
+    Validate(validate::ValidateArgs),
+    Params(params::ParamsArgs),
+    Init(init::InitArgs),
+    /// Print docs/cli.md, generated from the metric and column declarations.
+    #[command(hide = true)]
+    Docs,
+}
+
+/// An error in what the user asked for (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+pub fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::validate(args),
+        Command::Params(args) => params::params(args),
+        Command::Init(args) => init::init(args),
+        Command::Docs => print(&docs::cli_markdown()),
+    }
+}
+
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let bad_input = err
+        .chain()
+        .any(|e| e.is::<BadInput>() || e.is::<ScenarioError>());
+    if bad_input { 2 } else { 1 }
+}
+
+/// Prints an error on stderr; scenario errors already read like compiler diagnostics.
+pub fn report(err: &anyhow::Error) {
+    match err.downcast_ref::<ScenarioError>() {
+        Some(e) => eprintln!("{e}"),
+        None => eprintln!("error: {err:#}"),
+    }
+}
+
+/// The scenario file, or the embedded default.
+fn load_scenario(path: Option<&Path>) -> Result<Scenario, ScenarioError> {
+    match path {
+        Some(path) => Scenario::load(path),
+        None => Scenario::default_embedded(),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`sprx params | head`) is not an error.
+fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lists_every_exit_code() {
+        for (code, meaning) in EXIT_CODES {
+            assert!(
+                AFTER_HELP.contains(&format!("{code:<5}{meaning}")),
+                "{code}"
+            );
+        }
+    }
+}
