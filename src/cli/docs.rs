@@ -54,7 +54,7 @@ fn settings() -> String {
         ),
         (
             "population.patients_per_practice",
-            "registered patients in each practice (practices × patients ≤ 4,294,967,295)",
+            "registered patients in each practice",
             limits::DEFAULT_PATIENTS_PER_PRACTICE.to_string(),
             &limits::PATIENTS_PER_PRACTICE,
         ),

@@ -41,6 +41,11 @@ pub mod limits {
     pub const PRACTICES_PER_PCN: RangeInclusive<u32> = 1..=1000;
     pub const PATIENTS_PER_PRACTICE: RangeInclusive<u32> = 1..=1_000_000;
 
+    // The engine indexes a PCN's patients by u32.
+    const _: () = assert!(
+        *PRACTICES_PER_PCN.end() as u64 * *PATIENTS_PER_PRACTICE.end() as u64 <= u32::MAX as u64
+    );
+
     pub const DEFAULT_REPLICATES: u32 = 100;
     pub const DEFAULT_WEEKS: u32 = 260;
     pub const DEFAULT_WARMUP_WEEKS: u32 = 52;

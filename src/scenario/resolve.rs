@@ -141,30 +141,11 @@ fn resolve_population(raw: &RawScenario, sink: &mut Diagnostics) -> Option<Popul
         limits::PATIENTS_PER_PRACTICE,
         sink,
     );
-    let population = Population {
+    Some(Population {
         pcns: pcns?,
         practices_per_pcn: practices?,
         patients_per_practice: patients?,
-    };
-    // Patients of a PCN are indexed by u32.
-    let per_pcn =
-        u64::from(population.practices_per_pcn) * u64::from(population.patients_per_practice);
-    if per_pcn > u64::from(u32::MAX) {
-        let span = p
-            .patients_per_practice
-            .as_ref()
-            .map_or(0..0, |c| c.span.clone());
-        sink.error(
-            &span,
-            "population.patients_per_practice",
-            format!(
-                "{per_pcn} patients per PCN is too many: practices_per_pcn × patients_per_practice must not exceed {}",
-                u32::MAX
-            ),
-        );
-        return None;
-    }
-    Some(population)
+    })
 }
 
 fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
