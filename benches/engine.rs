@@ -1,1 +1,79 @@
-fn main() {}
+//! Engine throughput on the reference scenario (MODEL.md defaults; 1 PCN of 5 practices ×
+//! 9,600 patients; 52 warm-up + 260 service weeks; the four arms no_sp, bolted_on, fitting_in,
+//! belonging), in patient-weeks: 4 arms × 312 weeks × 48,000 patients per replicate.
+//!
+//! `cargo bench --bench engine` reports time per replicate and throughput in patient-weeks per
+//! second; ns per patient-week is 1e9 / throughput. The two-thread group runs two replicates on
+//! two threads: compare its time per replicate with the one-thread group for the speed-up.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sprx::engine::runner::{run_replicates, with_threads};
+use sprx::engine::{ArmPlan, Plan};
+use sprx::model::pcn::Layout;
+use sprx::params::{Params, Preset};
+
+fn reference_plan() -> Plan {
+    let arms = Preset::ALL
+        .iter()
+        .map(|&preset| {
+            let mut params = Params::default();
+            preset.apply(&mut params);
+            ArmPlan {
+                name: preset.name().to_string(),
+                service: preset.has_service(),
+                params,
+            }
+        })
+        .collect();
+    Plan {
+        seed: 1,
+        replicates: 2,
+        weeks: 260,
+        warmup_weeks: 52,
+        pcns: 1,
+        layout: Layout {
+            practices: 5,
+            patients_per_practice: 9_600,
+        },
+        arms,
+        baseline: 0,
+    }
+}
+
+fn patient_weeks_per_replicate(plan: &Plan) -> u64 {
+    plan.arms.len() as u64
+        * u64::from(plan.weeks + plan.warmup_weeks)
+        * plan.layout.patients() as u64
+}
+
+fn engine(c: &mut Criterion) {
+    let plan = reference_plan();
+    let per_replicate = patient_weeks_per_replicate(&plan);
+
+    let mut one = c.benchmark_group("reference_1_thread");
+    one.sample_size(10);
+    one.throughput(Throughput::Elements(per_replicate));
+    one.bench_function("replicate", |b| {
+        b.iter(|| {
+            with_threads(Some(1), || run_replicates(&plan, &[0], &|| {}))
+                .expect("pool")
+                .expect("runs")
+        })
+    });
+    one.finish();
+
+    let mut two = c.benchmark_group("reference_2_threads");
+    two.sample_size(10);
+    two.throughput(Throughput::Elements(2 * per_replicate));
+    two.bench_function("two_replicates", |b| {
+        b.iter(|| {
+            with_threads(Some(2), || run_replicates(&plan, &[0, 1], &|| {}))
+                .expect("pool")
+                .expect("runs")
+        })
+    });
+    two.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);
