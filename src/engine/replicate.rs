@@ -6,8 +6,8 @@
 use super::rng::Key;
 use super::{Plan, same_population};
 use crate::metrics::evaluation::{ArmTrace, evaluate};
-use crate::metrics::{ArmOutcome, PathwayTally};
 use crate::metrics::weekly::WeekRecord;
+use crate::metrics::{ArmOutcome, PathwayTally};
 use crate::model::needs::NeedTables;
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
@@ -85,15 +85,22 @@ pub fn run_pcn_with(
             .iter()
             .map(|&i| {
                 let arm = &plan.arms[i];
-                let mut pcn =
-                    Pcn::start(key, plan.layout, arm.service, evaluated, &arm.params, &population);
+                let mut pcn = Pcn::start(
+                    key,
+                    plan.layout,
+                    arm.service,
+                    evaluated,
+                    &arm.params,
+                    &population,
+                );
                 if storage == Storage::Dense {
                     pcn.touch_everyone(&population);
                 }
                 pcn
             })
             .collect();
-        let mut weekly: Vec<Vec<WeekRecord>> = vec![Vec::with_capacity(plan.weeks as usize); arms.len()];
+        let mut weekly: Vec<Vec<WeekRecord>> =
+            vec![Vec::with_capacity(plan.weeks as usize); arms.len()];
         for week in 0..plan.weeks as i32 {
             population.live_week(week);
             for (arm, records) in arms.iter_mut().zip(&mut weekly) {

@@ -196,11 +196,16 @@ impl EvalTally {
 /// Whether a first referral accepted in week `r` is followed: both windows must lie inside the
 /// service weeks, i.e. r in 52..=weeks−53.
 pub fn in_cohort(r: i32, weeks: u32) -> bool {
-    r >= WINDOW_WEEKS && i64::from(r) <= i64::from(weeks) - i64::from(WINDOW_WEEKS) - 1
+    r >= WINDOW_WEEKS && i64::from(r) + i64::from(WINDOW_WEEKS) < i64::from(weeks)
 }
 
 /// Evaluates an arm's cohort against its no_sp twin history.
-pub fn evaluate(referrals: &[Referral], arm: &impl Trace, twin: &impl Trace, weeks: u32) -> EvalTally {
+pub fn evaluate(
+    referrals: &[Referral],
+    arm: &impl Trace,
+    twin: &impl Trace,
+    weeks: u32,
+) -> EvalTally {
     let mut t = EvalTally::default();
     for r in referrals
         .iter()
@@ -249,12 +254,19 @@ mod tests {
                 touched.set(0, false, 60.0);
             }
         }
-        let arm = ArmTrace { touched: &touched, base: &base, slot_of: &slot_of };
+        let arm = ArmTrace {
+            touched: &touched,
+            base: &base,
+            slot_of: &slot_of,
+        };
         // Untouched patient: the base record. After = generated in week r + weeks r+1..r+51.
         assert_eq!(arm.consult_windows(0, 100), (53, 51));
         // Before: 52 weeks + the referring consultation; after: 2 generated in week r, then none.
         assert_eq!(arm.consult_windows(1, 100), (53, 2));
-        assert_eq!(arm.wellbeing_windows(1, 100), (50.0, (50.0 + 51.0 * 60.0) / 52.0));
+        assert_eq!(
+            arm.wellbeing_windows(1, 100),
+            (50.0, (50.0 + 51.0 * 60.0) / 52.0)
+        );
         assert_eq!(base.consult_windows(1, 100), (53, 51));
     }
 

@@ -68,11 +68,40 @@ impl WeekRecord {
             ($($f:ident),*) => { $( self.$f += o.$f; )* };
         }
         add!(
-            medical, social, generated, offered, offered_inappropriate, declined, accepted, gave_up,
-            first_intakes, sessions, bounced, connections, dropped_out, discharged_unconnected,
-            no_capacity, lw_leavers, completed, asset_closures, asset_openings, patients, waiting,
-            supported, connected, lw_active, lw_vacant, assets_open, asset_places, asset_occupied,
-            practices, wellbeing_sum, low_wellbeing, activation_sum, lw_stress_sum, buy_in_sum
+            medical,
+            social,
+            generated,
+            offered,
+            offered_inappropriate,
+            declined,
+            accepted,
+            gave_up,
+            first_intakes,
+            sessions,
+            bounced,
+            connections,
+            dropped_out,
+            discharged_unconnected,
+            no_capacity,
+            lw_leavers,
+            completed,
+            asset_closures,
+            asset_openings,
+            patients,
+            waiting,
+            supported,
+            connected,
+            lw_active,
+            lw_vacant,
+            assets_open,
+            asset_places,
+            asset_occupied,
+            practices,
+            wellbeing_sum,
+            low_wellbeing,
+            activation_sum,
+            lw_stress_sum,
+            buy_in_sum
         );
         for q in 0..5 {
             self.q_patients[q] += o.q_patients[q];

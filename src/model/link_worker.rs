@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::asset::{Asset, find_asset};
 use super::needs::{NeedSet, STRUCTURAL, present};
-use super::patient::{Patient, Pathway, saturating_gain};
+use super::patient::{Pathway, Patient, saturating_gain};
 use crate::engine::rng::{Purpose, Stream, unit_f64};
 use crate::params::Params;
 
@@ -127,7 +127,10 @@ const SESSION_DRAWS: usize = 15;
 /// `readiness_scale·τ·(floor + (1 − floor)·a)·c` (seed 003: motivation × capacity).
 pub fn readiness(patient: &Patient, p: &Params) -> f64 {
     let floor = p.readiness_activation_floor;
-    (p.readiness_scale * patient.trust * (floor + (1.0 - floor) * patient.activation) * patient.capacity)
+    (p.readiness_scale
+        * patient.trust
+        * (floor + (1.0 - floor) * patient.activation)
+        * patient.capacity)
         .clamp(0.0, 1.0)
 }
 
@@ -168,7 +171,10 @@ pub fn session(
 
     // 2. Trust, then activation with the updated trust.
     patient.trust = saturating_gain(patient.trust, p.trust_gain * quality);
-    patient.activation = saturating_gain(patient.activation, p.activation_gain * quality * patient.trust);
+    patient.activation = saturating_gain(
+        patient.activation,
+        p.activation_gain * quality * patient.trust,
+    );
 
     // 3. An uncovered medical need costs a GP consultation unless the team absorbs it.
     if draws[DRAW_UNCOVER] < (p.uncover * (1.0 - p.mdt_share)).clamp(0.0, 1.0) {

@@ -118,7 +118,11 @@ pub fn update_needs(
             let mut flips: NeedSet = 0;
             for k in 0..NEED_COUNT {
                 let word = draws[k / 2];
-                let u = if k % 2 == 0 { word & 0xFFFF_FFFF } else { word >> 32 };
+                let u = if k % 2 == 0 {
+                    word & 0xFFFF_FFFF
+                } else {
+                    word >> 32
+                };
                 let present = needs & (1 << k) != 0;
                 let threshold = if present {
                     tables.resolve_threshold[k]
@@ -133,7 +137,11 @@ pub fn update_needs(
             let mut next = needs;
             for k in 0..NEED_COUNT {
                 let word = draws[k / 2];
-                let u = if k % 2 == 0 { word & 0xFFFF_FFFF } else { word >> 32 };
+                let u = if k % 2 == 0 {
+                    word & 0xFFFF_FFFF
+                } else {
+                    word >> 32
+                };
                 let bit = 1 << k;
                 if needs & bit == 0 {
                     if u < tables.onset[q][k] {

@@ -105,16 +105,18 @@ impl PatientDistributions {
         let mut quintile_cdf = [0.0; 5];
         let total: f64 = p.deprivation_shares.iter().sum();
         let mut acc = 0.0;
-        for q in 0..5 {
-            acc += p.deprivation_shares[q] / total;
-            quintile_cdf[q] = acc;
+        for (cdf, share) in quintile_cdf.iter_mut().zip(&p.deprivation_shares) {
+            acc += share / total;
+            *cdf = acc;
         }
         quintile_cdf[4] = 1.0;
         Ok(PatientDistributions {
             frailty: Gamma::new(p.frailty_shape, 1.0 / p.frailty_shape)
                 .map_err(|e| format!("frailty_shape: {e}"))?,
             capacity: capacity.try_into().map_err(|_| "capacity".to_string())?,
-            activation: activation.try_into().map_err(|_| "activation".to_string())?,
+            activation: activation
+                .try_into()
+                .map_err(|_| "activation".to_string())?,
             w_base: Normal::new(p.wellbeing_base_mean, p.wellbeing_base_sd)
                 .map_err(|e| format!("wellbeing_base_sd: {e}"))?,
             w_init: Normal::new(0.0, p.wellbeing_init_sd)

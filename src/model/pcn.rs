@@ -17,7 +17,7 @@ use super::asset::{
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::needs::NEED_COUNT;
-use super::patient::{Consultation, NO_REFERRAL, Patient, Pathway, saturating_gain};
+use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
@@ -196,7 +196,14 @@ impl<'a> Pcn<'a> {
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
         let consultation = patient.live_week(i64::from(week), p, population.tables());
-        replace_in_sums(rec, twin, population.consults[i as usize], patient, consultation, p);
+        replace_in_sums(
+            rec,
+            twin,
+            population.consults[i as usize],
+            patient,
+            consultation,
+            p,
+        );
         if let Some(h) = self.history.as_mut() {
             h.set(slot, consultation != Consultation::None, patient.wellbeing);
         }
@@ -249,7 +256,14 @@ impl<'a> Pcn<'a> {
     }
 
     /// The patient's answer to an offer: decline (cooldown) or accept (join the queue).
-    fn respond(&mut self, i: u32, inappropriate: bool, u_accept: f64, week: i32, rec: &mut WeekRecord) {
+    fn respond(
+        &mut self,
+        i: u32,
+        inappropriate: bool,
+        u_accept: f64,
+        week: i32,
+        rec: &mut WeekRecord,
+    ) {
         let p = self.p;
         rec.offered += 1;
         rec.offered_inappropriate += u64::from(inappropriate);
@@ -636,10 +650,7 @@ impl<'a> Pcn<'a> {
 pub fn check_patient_ranges(patient: &Patient) -> Result<(), String> {
     let in_unit = |x: f64| (0.0..=1.0).contains(&x);
     if !(14.0..=70.0).contains(&patient.wellbeing) {
-        return Err(format!(
-            "wellbeing {} outside [14, 70]",
-            patient.wellbeing
-        ));
+        return Err(format!("wellbeing {} outside [14, 70]", patient.wellbeing));
     }
     if !in_unit(patient.activation) || !in_unit(patient.trust) || !in_unit(patient.capacity) {
         return Err(format!(

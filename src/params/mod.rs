@@ -513,7 +513,11 @@ impl Params {
                     .to_string(),
             ));
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The caseload cap of an active link worker, `floor(caseload_max·(1 − admin_share))`.
@@ -536,7 +540,7 @@ mod tests {
             assert!(!def.source.trim().is_empty(), "{} has no source", def.name);
             assert!(def.min <= def.max, "{} has an empty range", def.name);
             let slots = def.default_slots();
-            assert_eq!(slots.len(), def.shape.len(), "{}", def.name);
+            assert_eq!(slots.len(), def.shape.slot_count(), "{}", def.name);
             for v in slots {
                 def.check_element(v)
                     .unwrap_or_else(|e| panic!("default of {}: {e}", def.name));

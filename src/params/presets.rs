@@ -94,7 +94,7 @@ mod tests {
             };
             for (name, v) in PRESET_PARAMS.iter().zip(values) {
                 let def = super::super::find(name).expect("preset parameter registered");
-                assert_eq!(def.shape.len(), 1);
+                assert_eq!(def.shape.slot_count(), 1);
                 def.check_element(v).expect("preset value in range");
             }
         }

@@ -30,7 +30,7 @@ impl Shape {
     }
 
     /// Number of scalar slots the value occupies.
-    pub fn len(self) -> usize {
+    pub fn slot_count(self) -> usize {
         self.dims().iter().map(|d| d.len()).product()
     }
 
@@ -59,7 +59,7 @@ pub trait ParamValue: Copy {
     const SHAPE: Shape;
     const KIND: Kind;
     fn to_slots(&self) -> Vec<f64>;
-    /// Builds the value from exactly `SHAPE.len()` slots already checked for range and kind.
+    /// Builds the value from exactly `SHAPE.slot_count()` slots already checked for range and kind.
     fn from_slots(slots: &[f64]) -> Self;
 }
 
@@ -137,7 +137,7 @@ pub fn element_slots(shape: Shape, path: &[&str]) -> Option<std::ops::Range<usiz
         return None;
     }
     let mut start = 0;
-    let mut stride = shape.len();
+    let mut stride = shape.slot_count();
     for (labels, label) in dims.iter().zip(path) {
         stride /= labels.len();
         let i = labels.iter().position(|l| l == label)?;
@@ -149,7 +149,7 @@ pub fn element_slots(shape: Shape, path: &[&str]) -> Option<std::ops::Range<usiz
 /// The label of slot `i` of a shape, e.g. `money.q1`; empty for a scalar.
 pub fn slot_label(shape: Shape, mut i: usize) -> String {
     let dims = shape.dims();
-    let mut stride = shape.len();
+    let mut stride = shape.slot_count();
     let mut parts = Vec::with_capacity(dims.len());
     for labels in dims {
         stride /= labels.len();
@@ -167,7 +167,10 @@ mod tests {
     fn element_paths_cover_the_right_slots() {
         assert_eq!(element_slots(Shape::Scalar, &[]), Some(0..1));
         assert_eq!(element_slots(Shape::PerNeed, &["money"]), Some(2..3));
-        assert_eq!(element_slots(Shape::NeedByQuintile, &["money"]), Some(10..15));
+        assert_eq!(
+            element_slots(Shape::NeedByQuintile, &["money"]),
+            Some(10..15)
+        );
         assert_eq!(
             element_slots(Shape::NeedByQuintile, &["money", "q2"]),
             Some(11..12)

@@ -14,13 +14,15 @@ fn an_arm_without_link_workers_consults_exactly_like_no_sp() {
         arm("no_link_workers", Preset::Belonging, |p| p.lw_per_pcn = 0),
     ];
     let plan = small(arms, 2);
-    let outcomes =
-        sprx::engine::runner::run_replicates(&plan, &[0, 1], &|| {}).expect("plan runs");
+    let outcomes = sprx::engine::runner::run_replicates(&plan, &[0, 1], &|| {}).expect("plan runs");
     for r in &outcomes {
         let (no_sp, none) = (&r.arms[0], &r.arms[1]);
         assert!(none.pathway.accepted > 0, "referrals were made");
         for (a, b) in no_sp.weekly.iter().zip(&none.weekly) {
-            assert_eq!((a.medical, a.social, a.generated), (b.medical, b.social, b.generated));
+            assert_eq!(
+                (a.medical, a.social, a.generated),
+                (b.medical, b.social, b.generated)
+            );
             assert_eq!(a.q_consults, b.q_consults);
         }
     }
@@ -35,7 +37,10 @@ fn paired_intervals_are_narrower_than_unpaired_ones() {
     for a in 1..plan.arms.len() {
         let arm = metric(&results, a, name);
         let paired = Estimate::paired(&arm, &base).half_width().expect("defined");
-        let (ea, eb) = (Estimate::from_samples(arm.clone()), Estimate::from_samples(base.clone()));
+        let (ea, eb) = (
+            Estimate::from_samples(arm.clone()),
+            Estimate::from_samples(base.clone()),
+        );
         let (sa, sb) = (ea.se().expect("se"), eb.se().expect("se"));
         let unpaired = t_975(arm.len() - 1) * (sa * sa + sb * sb).sqrt();
         assert!(

@@ -31,5 +31,8 @@ fn a_replicate_does_not_depend_on_which_other_replicates_run() {
     let all = run_replicates(&plan, &[0, 1, 2], &|| {}).expect("runs");
     let alone = run_replicates(&plan, &[2], &|| {}).expect("runs");
     assert_eq!(all[2].arms[3].weekly, alone[0].arms[3].weekly);
-    assert_ne!(all[0].arms[3].weekly, all[1].arms[3].weekly, "replicates differ");
+    assert_ne!(
+        all[0].arms[3].weekly, all[1].arms[3].weekly,
+        "replicates differ"
+    );
 }

@@ -25,12 +25,21 @@ fn shared_and_dense_storage_agree_week_by_week() {
     let shared = run_pcn_with(&plan, 0, 0, Storage::Shared, &mut |_, _, _| {}).expect("runs");
     let dense = run_pcn_with(&plan, 0, 0, Storage::Dense, &mut |_, _, _| {}).expect("runs");
     for (a, (s, d)) in shared.iter().zip(&dense).enumerate() {
-        assert!(s.pathway.accepted > 100 || a == 0, "arm {a} touched few patients");
+        assert!(
+            s.pathway.accepted > 100 || a == 0,
+            "arm {a} touched few patients"
+        );
         for (week, (ws, wd)) in s.weekly.iter().zip(&d.weekly).enumerate() {
             let (mut ws, mut wd) = (ws.clone(), wd.clone());
             // Float sums are formed in a different order; everything else must match exactly.
-            assert!(close(ws.wellbeing_sum, wd.wellbeing_sum), "arm {a} week {week}");
-            assert!(close(ws.activation_sum, wd.activation_sum), "arm {a} week {week}");
+            assert!(
+                close(ws.wellbeing_sum, wd.wellbeing_sum),
+                "arm {a} week {week}"
+            );
+            assert!(
+                close(ws.activation_sum, wd.activation_sum),
+                "arm {a} week {week}"
+            );
             for q in 0..5 {
                 assert!(close(ws.q_wellbeing_sum[q], wd.q_wellbeing_sum[q]));
             }

@@ -29,7 +29,10 @@ fn no_assets_means_no_connections() {
     let t = arms[0].totals();
     assert!(t.sessions > 0, "link workers still see patients");
     assert_eq!(t.connections, 0);
-    assert!(t.no_capacity > 0, "link workers looked for assets and found none");
+    assert!(
+        t.no_capacity > 0,
+        "link workers looked for assets and found none"
+    );
     assert_eq!(arms[0].pathway.connected, 0);
 }
 

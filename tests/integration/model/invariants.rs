@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use sprx::engine::replicate::run_pcn_observed;
 use sprx::model::asset::{attendance_probability, closure_probability, opening_probability};
 use sprx::model::link_worker::{LinkWorker, readiness};
-use sprx::model::patient::{Patient, Pathway, NO_REFERRAL};
+use sprx::model::patient::{NO_REFERRAL, Pathway, Patient};
 use sprx::model::referral::{acceptance_probability, give_up_probability};
 use sprx::params::{Params, Preset, REGISTRY};
 
@@ -17,7 +17,11 @@ use super::{arm, small};
 fn at(name: &str, u: f64) -> f64 {
     let def = sprx::params::find(name).expect("registered");
     let v = def.min + u * (def.max - def.min);
-    if def.kind == sprx::params::Kind::Integer { v.round() } else { v }
+    if def.kind == sprx::params::Kind::Integer {
+        v.round()
+    } else {
+        v
+    }
 }
 
 fn stressed_params(u: &[f64]) -> Params {
@@ -93,7 +97,7 @@ proptest! {
         for (def, u) in REGISTRY.iter().zip(&slots) {
             let v = def.min + u * (def.max - def.min);
             let v = if def.kind == sprx::params::Kind::Integer { v.round() } else { v };
-            (def.set)(&mut p, &vec![v; def.shape.len()]);
+            (def.set)(&mut p, &vec![v; def.shape.slot_count()]);
         }
         let in_unit = |x: f64| (0.0..=1.0).contains(&x);
         let (trust, activation, capacity) = (state[0], state[1], state[2]);

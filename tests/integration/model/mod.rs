@@ -35,7 +35,13 @@ pub fn default_arms() -> Vec<ArmPlan> {
 }
 
 /// A plan over `arms`; the first arm is the baseline.
-pub fn plan(arms: Vec<ArmPlan>, replicates: u32, weeks: u32, practices: u32, per_practice: u32) -> Plan {
+pub fn plan(
+    arms: Vec<ArmPlan>,
+    replicates: u32,
+    weeks: u32,
+    practices: u32,
+    per_practice: u32,
+) -> Plan {
     Plan {
         seed: 20_240_101,
         replicates,
@@ -64,8 +70,8 @@ pub fn reference(replicates: u32) -> Plan {
 /// Runs a plan; per replicate, per arm, every summary metric.
 pub fn run(plan: &Plan) -> Vec<Vec<Vec<f64>>> {
     let replicates: Vec<u32> = (0..plan.replicates).collect();
-    let outcomes = sprx::engine::runner::run_replicates(plan, &replicates, &|| {})
-        .expect("the plan runs");
+    let outcomes =
+        sprx::engine::runner::run_replicates(plan, &replicates, &|| {}).expect("the plan runs");
     outcomes
         .iter()
         .map(|r| {

@@ -95,7 +95,10 @@ fn the_controlled_effect_is_small_and_bolted_on_raises_gp_use() {
     check_band(FITTING_IN, "eval_effect_pct", -3.0, 3.0);
     check_band(BELONGING, "eval_effect_pct", -3.0, 3.0);
     let bolted = estimate(BOLTED_ON, "eval_effect_pct");
-    assert!(bolted.ci95[0].expect("defined") > 0.0, "bolted on: {bolted:?}");
+    assert!(
+        bolted.ci95[0].expect("defined") > 0.0,
+        "bolted on: {bolted:?}"
+    );
 }
 
 #[test]
@@ -109,5 +112,8 @@ fn belonging_beats_bolted_on_for_wellbeing_and_appropriate_referrals() {
     let wellbeing = paired("eval_wellbeing_effect");
     assert!(wellbeing.ci95[0].expect("defined") > 0.0, "{wellbeing:?}");
     let inappropriate = paired("inappropriate_share");
-    assert!(inappropriate.ci95[1].expect("defined") < 0.0, "{inappropriate:?}");
+    assert!(
+        inappropriate.ci95[1].expect("defined") < 0.0,
+        "{inappropriate:?}"
+    );
 }
