@@ -4,6 +4,7 @@
 mod bad_scenarios;
 mod cli;
 mod docs;
+mod model;
 mod outputs;
 
 use std::path::{Path, PathBuf};
