@@ -13,6 +13,7 @@
 //! - [`metrics`]: weekly records, summary metrics, the evaluation lens, statistics.
 //! - [`scenario`]: TOML scenarios, validated into a [`engine::Plan`], with precise errors.
 //! - [`output`]: the files a run writes, atomically, and the terminal comparison table.
+//! - [`sweep`]: parameter sweeps, sensitivity analysis, shards and Slurm job arrays.
 
 pub mod engine;
 pub mod metrics;
@@ -20,3 +21,4 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod scenario;
+pub mod sweep;

@@ -49,6 +49,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     Params(params::ParamsArgs),
     Init(init::InitArgs),
+    /// Run a parameter sweep or sensitivity analysis, merge its shards, or write Slurm scripts.
+    Sweep(sprx::sweep::cli::SweepArgs),
     /// Print docs/cli.md, generated from the metric and column declarations.
     #[command(hide = true)]
     Docs,
@@ -66,6 +68,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Params(args) => params::params(args),
         Command::Init(args) => init::init(args),
         Command::Docs => print(&docs::cli_markdown()),
+        Command::Sweep(args) => sprx::sweep::cli::execute(args).map_err(|e| match e {
+            sprx::sweep::SweepError::Scenario(e) => e.into(),
+            e if e.exit_code() == 2 => BadInput(e.message()).into(),
+            e => anyhow::anyhow!(e.message()),
+        }),
     }
 }
 
