@@ -30,7 +30,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 use super::SweepError;
 use super::design::Design;
 use crate::metrics::summary::{SUMMARY_METRICS, metric_index};
-use crate::params::{Kind, ParamDef, REGISTRY, element_slots, find, fmt_num};
+use crate::params::{Kind, ParamDef, REGISTRY, element_slots, find, fmt_num, slot_label};
 use crate::scenario::{Scenario, nearest_name, sha256_hex};
 
 const TOP_KEYS: [&str; 4] = ["base", "metrics", "design", "parameter"];
@@ -321,7 +321,9 @@ impl Sweep {
                     }
                 }
                 _ => {
-                    let message = if find(name).is_some() {
+                    let message = if DESIGN_KEYS.contains(&name) {
+                        format!("unknown key: `{name}` belongs in [design]")
+                    } else if find(name).is_some() {
                         format!(
                             "unknown key: `{name}` is a model parameter; vary it in a [[parameter]] table or set it in the base scenario"
                         )
@@ -798,15 +800,24 @@ fn read_parameter(
         return None;
     };
     let Some(slots) = element_slots(def.shape, element) else {
-        sink.error(
-            &name_span,
-            &npath,
-            format!(
-                "`{}` is not an element of `{pname}`, which is {}",
-                element.join("."),
-                def.shape.describe()
-            ),
+        let written = element.join(".");
+        let mut m = format!(
+            "`{written}` is not an element of `{pname}`, which is {}",
+            def.shape.describe()
         );
+        // Every element path: whole rows (`money`) and single slots (`money.q1`).
+        let mut paths: Vec<String> = (0..def.shape.slot_count())
+            .map(|i| slot_label(def.shape, i))
+            .collect();
+        let rows: Vec<String> = paths
+            .iter()
+            .filter_map(|p| p.split_once('.').map(|(r, _)| r.to_string()))
+            .collect();
+        paths.extend(rows);
+        if let Some(n) = nearest_name(&written, paths.iter().map(String::as_str)) {
+            m.push_str(&format!("; did you mean `{pname}.{n}`?"));
+        }
+        sink.error(&name_span, &npath, m);
         return None;
     };
     let domain = match (range, values) {

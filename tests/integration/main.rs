@@ -6,6 +6,7 @@ mod cli;
 mod docs;
 mod model;
 mod outputs;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
