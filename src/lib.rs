@@ -13,6 +13,7 @@
 //! - [`metrics`]: weekly records, summary metrics, the evaluation lens, statistics.
 //! - [`scenario`]: TOML scenarios, validated into a [`engine::Plan`], with precise errors.
 //! - [`output`]: the files a run writes, atomically, and the terminal comparison table.
+//! - [`report`]: the evaluation lens, the self-contained HTML report and patient journeys.
 //! - [`sweep`]: parameter sweeps, sensitivity analysis, shards and Slurm job arrays.
 
 pub mod engine;
@@ -20,5 +21,6 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod report;
 pub mod scenario;
 pub mod sweep;

@@ -4,7 +4,9 @@
 mod docs;
 mod init;
 mod params;
+mod report;
 mod run;
+mod trace;
 mod validate;
 
 use std::io::Write;
@@ -49,6 +51,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     Params(params::ParamsArgs),
     Init(init::InitArgs),
+    Report(report::ReportArgs),
+    Trace(trace::TraceArgs),
     /// Run a parameter sweep or sensitivity analysis, merge its shards, or write Slurm scripts.
     Sweep(sprx::sweep::cli::SweepArgs),
     /// Print docs/cli.md, generated from the metric and column declarations.
@@ -67,6 +71,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(args) => validate::validate(args),
         Command::Params(args) => params::params(args),
         Command::Init(args) => init::init(args),
+        Command::Report(args) => report::run(args),
+        Command::Trace(args) => trace::run(args),
         Command::Docs => print(&docs::cli_markdown()),
         Command::Sweep(args) => sprx::sweep::cli::execute(args).map_err(|e| match e {
             sprx::sweep::SweepError::Scenario(e) => e.into(),

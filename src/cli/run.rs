@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write DIR/report.html (needs --out), with two traced journeys per service arm.
+    #[arg(long, requires = "out")]
+    report: bool,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -71,6 +74,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let results = RunResults::new(&plan, &outcomes);
     let header = header(&scenario, elapsed, threads);
     super::print(&output::comparison_table(&results, &header))?;
+    super::print(&sprx::report::evaluation_lens(&results))?;
 
     if let Some(dir) = &args.out {
         let manifest = Manifest {
@@ -94,6 +98,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             manifest: &manifest,
         };
         output::write_run(dir, &record)?;
+        if args.report {
+            let journeys = super::report::journeys(&scenario, 2)?;
+            sprx::report::write_report(dir, &journeys)?;
+        }
         if !args.quiet {
             eprintln!("wrote {}", describe_dir(dir));
         }

@@ -1,0 +1,205 @@
+//! Reading a run directory back for the report: `summary.json` (estimates per arm and the
+//! resolved scenario), `weekly.csv` (one row per arm, replicate and week) and `manifest.json`
+//! (provenance). The report is built only from these files, so it can be regenerated from any
+//! finished run without running the model again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::metrics::stats::Estimate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    #[error("cannot draw chart `{chart}`: {message}")]
+    Chart { chart: String, message: String },
+    #[error("cannot write {}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+    #[error("{0}")]
+    Trace(String),
+}
+
+/// One arm's weekly rows: `[replicate][week][column]`.
+pub struct ArmWeeks {
+    pub name: String,
+    pub replicates: Vec<Vec<Vec<f64>>>,
+}
+
+/// `weekly.csv`, by arm in file order.
+pub struct Weekly {
+    pub columns: HashMap<String, usize>,
+    pub arms: Vec<ArmWeeks>,
+    pub weeks: usize,
+}
+
+/// A run directory, read.
+pub struct RunDir {
+    pub dir: PathBuf,
+    pub summary: Value,
+    pub manifest: Value,
+    pub weekly: Weekly,
+}
+
+fn read_text(path: &Path) -> Result<String, ReportError> {
+    std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_json(path: &Path) -> Result<Value, ReportError> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| ReportError::Format {
+        path: path.to_path_buf(),
+        message: format!("not valid JSON: {e}"),
+    })
+}
+
+impl RunDir {
+    /// Reads the files the report needs. `manifest.json` is written last by `sprx run`, so its
+    /// absence means the run did not finish.
+    pub fn read(dir: &Path) -> Result<RunDir, ReportError> {
+        let manifest_path = dir.join("manifest.json");
+        if !manifest_path.is_file() {
+            return Err(ReportError::Format {
+                path: dir.to_path_buf(),
+                message: "no manifest.json: not a finished sprx run directory".to_string(),
+            });
+        }
+        Ok(RunDir {
+            dir: dir.to_path_buf(),
+            summary: read_json(&dir.join("summary.json"))?,
+            manifest: read_json(&manifest_path)?,
+            weekly: Weekly::read(&dir.join("weekly.csv"))?,
+        })
+    }
+
+    /// Arm names in scenario order (JSON objects do not keep the order; the scenario's list does).
+    pub fn arm_names(&self) -> Vec<String> {
+        self.summary["scenario"]["arms"]
+            .as_array()
+            .map(|arms| {
+                arms.iter()
+                    .filter_map(|a| a["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn baseline(&self) -> String {
+        self.summary["baseline"].as_str().unwrap_or("").to_string()
+    }
+
+    /// An arm's estimate of a metric; `paired` for the difference against the baseline.
+    pub fn estimate(&self, arm: &str, metric: &str, paired: bool) -> Option<Estimate> {
+        let group = if paired {
+            "paired_vs_baseline"
+        } else {
+            "metrics"
+        };
+        let e = &self.summary["arms"][arm][group][metric];
+        if e.is_null() {
+            return None;
+        }
+        let ci = |i: usize| e["ci95"].get(i).and_then(Value::as_f64);
+        Some(Estimate {
+            mean: e["mean"].as_f64(),
+            sd: e["sd"].as_f64(),
+            ci95: [ci(0), ci(1)],
+            n: e["n"].as_u64().unwrap_or(0) as usize,
+        })
+    }
+
+    /// An arm's mean of a metric.
+    pub fn mean(&self, arm: &str, metric: &str) -> Option<f64> {
+        self.estimate(arm, metric, false).and_then(|e| e.mean)
+    }
+
+    /// Whether an arm runs the service (it has an evaluation cohort).
+    pub fn is_service_arm(&self, arm: &str) -> bool {
+        self.mean(arm, "eval_cohort_n").is_some()
+    }
+}
+
+impl Weekly {
+    fn read(path: &Path) -> Result<Weekly, ReportError> {
+        let format = |message: String| ReportError::Format {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut reader = csv::Reader::from_path(path).map_err(|e| format(e.to_string()))?;
+        let header = reader.headers().map_err(|e| format(e.to_string()))?.clone();
+        if header.get(0) != Some("arm")
+            || header.get(1) != Some("replicate")
+            || header.get(2) != Some("week")
+        {
+            return Err(format(
+                "expected columns arm, replicate, week first".to_string(),
+            ));
+        }
+        let columns: HashMap<String, usize> = header
+            .iter()
+            .skip(3)
+            .enumerate()
+            .map(|(i, c)| (c.to_string(), i))
+            .collect();
+        let mut arms: Vec<ArmWeeks> = Vec::new();
+        let mut replicate_index: Vec<HashMap<String, usize>> = Vec::new();
+        let mut weeks = 0;
+        for (line, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| format(e.to_string()))?;
+            let arm = record.get(0).unwrap_or("");
+            let replicate = record.get(1).unwrap_or("").to_string();
+            let a = match arms.iter().position(|x| x.name == arm) {
+                Some(a) => a,
+                None => {
+                    arms.push(ArmWeeks {
+                        name: arm.to_string(),
+                        replicates: Vec::new(),
+                    });
+                    replicate_index.push(HashMap::new());
+                    arms.len() - 1
+                }
+            };
+            let next = arms[a].replicates.len();
+            let r = *replicate_index[a].entry(replicate).or_insert(next);
+            if r == next {
+                arms[a].replicates.push(Vec::new());
+            }
+            let row: Vec<f64> = record
+                .iter()
+                .skip(3)
+                .map(|cell| {
+                    if cell.is_empty() {
+                        Ok(f64::NAN)
+                    } else {
+                        cell.parse::<f64>()
+                    }
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| format(format!("line {}: {e}", line + 2)))?;
+            arms[a].replicates[r].push(row);
+            weeks = weeks.max(arms[a].replicates[r].len());
+        }
+        Ok(Weekly {
+            columns,
+            arms,
+            weeks,
+        })
+    }
+
+    pub fn arm(&self, name: &str) -> Option<&ArmWeeks> {
+        self.arms.iter().find(|a| a.name == name)
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.get(name).copied()
+    }
+}
