@@ -540,10 +540,16 @@ pub fn run_shard(
     } else {
         ProgressBar::hidden()
     };
+    // The runner ticks once per (replicate, PCN).
+    let unit = if pcns == 1 {
+        "replicates"
+    } else {
+        "replicate-PCNs"
+    };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{elapsed_precise}] {wide_bar} {per_sec} (ETA {eta})",
-        )
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {{msg}} [{{elapsed_precise}}] {{wide_bar}} {unit} {{per_sec}} (ETA {{eta}})"
+        ))
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let points_done = std::sync::atomic::AtomicUsize::new(0);

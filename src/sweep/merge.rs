@@ -161,6 +161,23 @@ pub fn merge(dir: &Path, command_line: &[String]) -> Result<(), SweepError> {
                 plan.points,
                 ranges(&missing)
             );
+            // With one shard layout, name the shards to run again.
+            let layouts: std::collections::BTreeSet<usize> = files
+                .iter()
+                .filter_map(|p| {
+                    let name = p.file_stem()?.to_string_lossy().to_string();
+                    name.rsplit_once("-of-")?.1.parse().ok()
+                })
+                .collect();
+            if let (1, Some(&n)) = (layouts.len(), layouts.first()) {
+                let mut by_shard: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+                for &p in &missing {
+                    by_shard.entry(p % n.max(1)).or_default().push(p);
+                }
+                for (k, pts) in by_shard {
+                    let _ = write!(msg, "\n  shard {k}/{n}: {}", ranges(&pts));
+                }
+            }
             let _ = write!(
                 msg,
                 "\n  (run the shards that hold them again with --resume; point p is in shard p mod N)"

@@ -994,3 +994,66 @@ pub fn fmt_value(v: f64) -> String {
         format!("{v:?}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param(name: &str, domain: Domain) -> SweepParam {
+        let def = find(name).unwrap_or_else(|| panic!("{name} is registered"));
+        SweepParam {
+            label: name.to_string(),
+            def,
+            slots: 0..1,
+            arm: None,
+            domain,
+        }
+    }
+
+    #[test]
+    fn integer_ranges_give_every_whole_number_an_equal_bin() {
+        let p = param("lw_per_pcn", Domain::Range { lo: 1.0, hi: 4.0 });
+        let got: Vec<f64> = [0.0, 0.24, 0.25, 0.5, 0.74, 0.75, 1.0]
+            .iter()
+            .map(|&u| p.value(u))
+            .collect();
+        assert_eq!(got, [1.0, 1.0, 2.0, 3.0, 3.0, 4.0, 4.0]);
+        // A 4-level grid (0, 1/3, 2/3, 1) hits each of the 4 values once.
+        let grid: Vec<f64> = (0..4).map(|i| p.value(f64::from(i) / 3.0)).collect();
+        assert_eq!(grid, [1.0, 2.0, 3.0, 4.0]);
+        let real = param("buy_in0", Domain::Range { lo: 0.0, hi: 0.5 });
+        assert_eq!(real.value(0.5), 0.25);
+        let listed = param("buy_in0", Domain::Values(vec![0.1, 0.2, 0.4]));
+        assert_eq!(listed.value(0.5), 0.2);
+        assert_eq!(listed.value(1.0), 0.4);
+    }
+
+    #[test]
+    fn metrics_name_an_arm_a_difference_or_every_arm() {
+        let arms = ["no_sp", "bolted-on", "belonging"];
+        let one = parse_metric("belonging : wellbeing_mean", &arms).unwrap_or_default();
+        assert_eq!(one[0].label, "belonging:wellbeing_mean");
+        let diff = parse_metric("bolted-on - no_sp:wellbeing_mean", &arms).unwrap_or_default();
+        assert_eq!((diff[0].arm, diff[0].minus), (1, Some(0)));
+        assert_eq!(diff[0].label, "bolted-on-no_sp:wellbeing_mean");
+        assert_eq!(
+            parse_metric("wellbeing_mean", &arms).map(|m| m.len()),
+            Ok(3)
+        );
+        assert!(parse_metric("belonging : wellbeing", &arms).is_err());
+        assert!(parse_metric("nobody : wellbeing_mean", &arms).is_err());
+    }
+
+    #[test]
+    fn inline_base_keeps_lines_and_columns() {
+        let text = "metrics = [\"a\"]\n[base]\nbaseline = \"x\"\n[base.run]\nseed = 1\n[design]\nkind = \"lhs\"\n[[base.arm]]\nname = \"x\"\n";
+        let base = inline_base(text);
+        assert_eq!(base.len(), text.len());
+        assert_eq!(base.lines().count(), text.lines().count());
+        let lines: Vec<&str> = base.lines().collect();
+        assert_eq!(lines[2], "baseline = \"x\"");
+        assert_eq!(lines[3], "[     run]");
+        assert_eq!(lines[6].trim(), "");
+        assert_eq!(lines[7], "[[     arm]]");
+    }
+}

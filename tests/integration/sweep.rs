@@ -170,7 +170,7 @@ fn interrupted_run(sweep: &Path, dir: &Path, stop: impl FnOnce(&mut std::process
 fn resume_after_sigkill_or_sigint_completes_without_losing_or_repeating_a_row() {
     let tmp = tempdir();
     // Big enough that a point takes a noticeable time on one thread.
-    let sweep = write_sweep(tmp.path(), &small_sweep(12_000, 150));
+    let sweep = write_sweep(tmp.path(), &small_sweep(24_000, 200));
     let reference = tmp.path().join("reference");
     run_ok(&["sweep", s(&sweep), "--out", s(&reference), "--threads", "2"]);
 
@@ -260,6 +260,8 @@ fn merge_lists_missing_points_and_duplicates() {
         err.contains("missing 8 of 12 points: 0, 2-3, 5-6, 8-9, 11"),
         "{err}"
     );
+    assert!(err.contains("shard 0/3: 0, 3, 6, 9"), "{err}");
+    assert!(err.contains("shard 2/3: 2, 5, 8, 11"), "{err}");
 
     run_ok(&[
         "sweep",
