@@ -22,7 +22,7 @@ use crate::scenario::Labelled;
 pub const REPORT_FILE: &str = "report.html";
 
 /// Every chart the report can hold: (id, title). The report test checks each one rendered.
-pub const CHARTS: [(&str, &str); 18] = [
+pub const CHARTS: [(&str, &str); 20] = [
     (
         "eval-gp",
         "Evaluation lens: change in referred patients' GP use",
@@ -61,8 +61,16 @@ pub const CHARTS: [(&str, &str); 18] = [
         "GP use by deprivation quintile: difference from the baseline",
     ),
     (
+        "equity-referrals",
+        "Accepted referrals by deprivation quintile",
+    ),
+    (
         "equity-connections",
         "Connections to assets by deprivation quintile",
+    ),
+    (
+        "equity-conversion",
+        "Share of accepted referrals that connect, by deprivation quintile",
     ),
     ("costs", "Cost per year: difference from the baseline"),
 ];
@@ -866,7 +874,28 @@ pub fn render(run: &RunDir, journeys: &[Journey]) -> Result<String, ReportError>
             escape(&baseline)
         ),
     );
-    let connections = quintile_connections(run, &service);
+    let referrals = quintile_bars(run, &service, &|q, rows, share| {
+        quintile_rate(run, "new_accepted", q, rows, share)
+    });
+    let svg = bar_chart(
+        &spec(
+            "equity-referrals",
+            "deprivation quintile",
+            "per 1,000 patients of the quintile per year",
+        ),
+        &quintiles,
+        &service,
+        &referrals,
+    )?;
+    figure(
+        &mut out,
+        "equity-referrals",
+        &svg,
+        "Accepted referrals per 1,000 patients of each quintile per year: need, and so referral, is highest in the most deprived quintile.",
+    );
+    let connections = quintile_bars(run, &service, &|q, rows, share| {
+        quintile_rate(run, "new_connections", q, rows, share)
+    });
     let svg = bar_chart(
         &spec(
             "equity-connections",
@@ -881,7 +910,28 @@ pub fn render(run: &RunDir, journeys: &[Journey]) -> Result<String, ReportError>
         &mut out,
         "equity-connections",
         &svg,
-        "Connections to community assets per 1,000 patients of each quintile per year. The inverse care law: need is highest in q1, but capacity and activation — what it takes to take a connection up — are lowest there.",
+        "Connections to community assets per 1,000 patients of each quintile per year.",
+    );
+    let conversion = quintile_bars(run, &service, &|q, rows, _| {
+        let accepted = total(run, rows, &format!("new_accepted_q{}", q + 1))?;
+        let connected = total(run, rows, &format!("new_connections_q{}", q + 1))?;
+        (accepted > 0.0).then(|| 100.0 * connected / accepted)
+    });
+    let svg = bar_chart(
+        &spec(
+            "equity-conversion",
+            "deprivation quintile",
+            "connections per 100 accepted referrals",
+        ),
+        &quintiles,
+        &service,
+        &conversion,
+    )?;
+    figure(
+        &mut out,
+        "equity-conversion",
+        &svg,
+        "Connections made during the service weeks per 100 referrals accepted in them, by quintile. The inverse care law: need is highest in q1, but capacity and activation — what it takes to take a connection up — are lowest there.",
     );
     equity_table(&mut out, run, &arms);
 
@@ -1137,10 +1187,16 @@ fn bands_from(reps: Vec<Vec<f64>>, name: &str, colour: RGBColor) -> Band {
     b
 }
 
-/// Connections per 1,000 patients of each quintile per year, per arm, with 95% intervals
-/// across replicates. Quintile sizes come from the GP-use metrics: consultations per 1,000 per
-/// year and weekly consultation counts give the quintile's patient-years.
-fn quintile_connections(run: &RunDir, arms: &[(String, RGBColor)]) -> Vec<Vec<Option<Bar>>> {
+/// A quantity of quintile `q` from one replicate's weekly rows and the quintile's list share.
+type QuintileValue<'a> = dyn Fn(usize, &[Vec<f64>], f64) -> Option<f64> + 'a;
+
+/// A per-quintile quantity per arm, with 95% intervals across replicates: `value(q, rows, share)`
+/// computes it from one replicate's weekly rows, `share` being the quintile's share of the list.
+fn quintile_bars(
+    run: &RunDir,
+    arms: &[(String, RGBColor)],
+    value: &QuintileValue<'_>,
+) -> Vec<Vec<Option<Bar>>> {
     let shares: Vec<f64> = run.summary["scenario"]["arms"]
         .get(0)
         .and_then(|a| a["params"]["deprivation_shares"].as_object())
@@ -1151,20 +1207,37 @@ fn quintile_connections(run: &RunDir, arms: &[(String, RGBColor)]) -> Vec<Vec<Op
             arms.iter()
                 .map(|(a, _)| {
                     let weeks = run.weekly.arm(a)?;
-                    let conn = run.weekly.column(&format!("new_connections_q{}", q + 1))?;
-                    let patients = run.weekly.column("n_patients")?;
                     let share = *shares.get(q)?;
-                    let per_rep = weeks.replicates.iter().map(|rows| {
-                        let total: f64 = rows.iter().map(|r| r[conn]).sum();
-                        // Patient-weeks of the quintile, approximated by its share of the list.
-                        let pw: f64 = rows.iter().map(|r| r[patients]).sum::<f64>() * share;
-                        1000.0 * 52.0 * total / pw
-                    });
+                    let per_rep = weeks
+                        .replicates
+                        .iter()
+                        .map(|rows| value(q, rows, share).unwrap_or(f64::NAN));
                     bar_of(Some(Estimate::from_samples(per_rep)))
                 })
                 .collect()
         })
         .collect()
+}
+
+/// Sum over a replicate's weeks of a weekly column.
+fn total(run: &RunDir, rows: &[Vec<f64>], column: &str) -> Option<f64> {
+    let c = run.weekly.column(column)?;
+    Some(rows.iter().map(|r| r[c]).sum())
+}
+
+/// Events per 1,000 patients of the quintile per year, from a `*_qN` weekly column. The
+/// quintile's patient-weeks are approximated by its share of the list (sampled sizes differ
+/// from the shares by about 1% in a PCN of 48,000).
+fn quintile_rate(
+    run: &RunDir,
+    prefix: &str,
+    q: usize,
+    rows: &[Vec<f64>],
+    share: f64,
+) -> Option<f64> {
+    let events = total(run, rows, &format!("{prefix}_q{}", q + 1))?;
+    let patient_weeks = total(run, rows, "n_patients")? * share;
+    Some(1000.0 * 52.0 * events / patient_weeks)
 }
 
 /// A JSON value as compact text (numbers as typed, labelled arrays as `label: value`).

@@ -6,7 +6,9 @@ mod cli;
 mod docs;
 mod model;
 mod outputs;
+mod report;
 mod sweep;
+mod training;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,243 @@
+//! The training scenarios (`scenarios/training/`) teach by a claim each; these tests check the
+//! claims on fewer replicates than the files ask for. Each claim is a paired comparison across
+//! replicates (common random numbers) whose 95% interval must exclude zero in the claimed
+//! direction, so the tolerance comes from the replicates' own standard error.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sprx::metrics::stats::Estimate;
+
+use crate::{ok, read, tempdir};
+
+/// One run's per-replicate metrics: arm → metric → values in replicate order.
+struct Replicates(HashMap<String, HashMap<String, Vec<f64>>>);
+
+impl Replicates {
+    fn read(dir: &Path) -> Replicates {
+        let text = read(&dir.join("replicates.csv"));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap_or_else(|e| panic!("replicates.csv: {e}"))
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut arms: HashMap<String, HashMap<String, Vec<f64>>> = HashMap::new();
+        for record in reader.records() {
+            let record = record.unwrap_or_else(|e| panic!("replicates.csv: {e}"));
+            let arm = arms.entry(record[0].to_string()).or_default();
+            for (name, cell) in header.iter().zip(record.iter()).skip(2) {
+                arm.entry(name.clone())
+                    .or_default()
+                    .push(cell.parse().unwrap_or(f64::NAN));
+            }
+        }
+        Replicates(arms)
+    }
+
+    fn values(&self, arm: &str, metric: &str) -> &[f64] {
+        self.0
+            .get(arm)
+            .and_then(|m| m.get(metric))
+            .unwrap_or_else(|| panic!("no {metric} for arm {arm}"))
+    }
+
+    /// `a − b` replicate by replicate.
+    fn paired(&self, a: &str, b: &str, metric: &str) -> Estimate {
+        Estimate::paired(self.values(a, metric), self.values(b, metric))
+    }
+}
+
+/// Runs a training scenario with `replicates` replicates into a temporary directory.
+fn run(file: &str, replicates: u32) -> (tempfile::TempDir, Replicates) {
+    let dir = tempdir();
+    let out = dir.path().to_string_lossy().into_owned();
+    let n = replicates.to_string();
+    ok(&[
+        "run",
+        &format!("scenarios/training/{file}"),
+        "--replicates",
+        &n,
+        "--out",
+        &out,
+        "--quiet",
+    ]);
+    let reps = Replicates::read(dir.path());
+    (dir, reps)
+}
+
+/// Asserts that the 95% interval lies entirely above zero.
+fn above_zero(e: &Estimate, what: &str) {
+    match e.ci95 {
+        [Some(lo), Some(_)] => assert!(
+            lo > 0.0,
+            "{what}: 95% interval {e:?} does not exclude 0 from above"
+        ),
+        _ => panic!("{what}: no interval ({e:?})"),
+    }
+}
+
+fn below_zero(e: &Estimate, what: &str) {
+    match e.ci95 {
+        [Some(_), Some(hi)] => assert!(
+            hi < 0.0,
+            "{what}: 95% interval {e:?} does not exclude 0 from below"
+        ),
+        _ => panic!("{what}: no interval ({e:?})"),
+    }
+}
+
+#[test]
+fn evaluation_that_fooled_us_naive_fall_is_mostly_regression_to_the_mean() {
+    let (_dir, r) = run("1_evaluation_that_fooled_us.toml", 6);
+    for arm in ["fitting_in", "belonging"] {
+        let naive = r.values(arm, "eval_naive_change_pct");
+        let effect = r.values(arm, "eval_effect_pct");
+        // |naive| − 3·|effect| per replicate: the naive fall is at least three times the
+        // service's own effect.
+        let margin: Vec<f64> = naive
+            .iter()
+            .zip(effect)
+            .map(|(n, e)| n.abs() - 3.0 * e.abs())
+            .collect();
+        above_zero(
+            &Estimate::from_samples(margin),
+            &format!("{arm}: |naive| − 3·|effect|"),
+        );
+        // A clear naive fall of at least 10%.
+        let fall = Estimate::from_samples(naive.iter().map(|n| -n - 10.0));
+        above_zero(&fall, &format!("{arm}: naive fall beyond 10%"));
+    }
+    // Bolted on raises its cohort's GP use (bounce-backs, uncovered needs) while its naive
+    // figure still shows a fall.
+    above_zero(
+        &Estimate::from_samples(r.values("bolted_on", "eval_effect_pct").iter().copied()),
+        "bolted_on: causal effect on GP use",
+    );
+}
+
+#[test]
+fn success_breeds_demand_belonging_outruns_two_link_workers() {
+    let (_dir, r) = run("2_success_breeds_demand.toml", 6);
+    above_zero(
+        &r.paired("belonging_2lw", "bolted_on_2lw", "wait_weeks_mean"),
+        "wait: belonging − bolted on, two posts",
+    );
+    above_zero(
+        &r.paired("belonging_2lw", "bolted_on_2lw", "gave_up_share"),
+        "gave up waiting: belonging − bolted on, two posts",
+    );
+    // The gain shrinks: two posts give a smaller wellbeing effect than three.
+    below_zero(
+        &r.paired("belonging_2lw", "belonging_3lw", "eval_wellbeing_effect"),
+        "wellbeing effect: belonging with two posts − with three",
+    );
+}
+
+#[test]
+fn referrals_without_funding_assets_close_and_fewer_patients_connect() {
+    let (_dir, r) = run("3_referrals_without_funding.toml", 8);
+    above_zero(
+        &r.paired("unfunded", "funded", "asset_closures_per_year"),
+        "closures: unfunded − funded",
+    );
+    below_zero(
+        &r.paired("unfunded", "funded", "assets_open_end"),
+        "assets open at the end: unfunded − funded",
+    );
+    below_zero(
+        &r.paired("unfunded", "funded", "connected_share"),
+        "connected share: unfunded − funded",
+    );
+}
+
+#[test]
+fn inverse_care_law_deprived_referrals_connect_less() {
+    let dir = tempdir();
+    let out = dir.path().to_string_lossy().into_owned();
+    ok(&[
+        "run",
+        "scenarios/training/4_inverse_care_law.toml",
+        "--replicates",
+        "12",
+        "--out",
+        &out,
+        "--quiet",
+    ]);
+    // Per arm and replicate: accepted referrals and connections by quintile, from weekly.csv.
+    let text = read(&dir.path().join("weekly.csv"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap_or_else(|e| panic!("weekly.csv: {e}"))
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let accepted: Vec<usize> = (1..=5)
+        .map(|q| col(&format!("new_accepted_q{q}")))
+        .collect();
+    let connected: Vec<usize> = (1..=5)
+        .map(|q| col(&format!("new_connections_q{q}")))
+        .collect();
+    let mut totals: HashMap<(String, String), [[f64; 5]; 2]> = HashMap::new();
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("weekly.csv: {e}"));
+        let t = totals
+            .entry((record[0].to_string(), record[1].to_string()))
+            .or_default();
+        for q in 0..5 {
+            t[0][q] += record[accepted[q]].parse::<f64>().unwrap_or(0.0);
+            t[1][q] += record[connected[q]].parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    let shares = [0.35, 0.25, 0.2, 0.12, 0.08];
+    let service = ["bolted_on", "fitting_in", "belonging"];
+    let replicates: Vec<String> = (0..12).map(|r| r.to_string()).collect();
+    // Conversion gap q5 − q1 (connections per accepted referral), averaged over the three
+    // integration levels within each replicate; and referrals per head, q1 against q5.
+    let mut gaps = Vec::new();
+    let mut referral_ratio = Vec::new();
+    for rep in &replicates {
+        let mut gap = 0.0;
+        for arm in service {
+            let t = totals[&(arm.to_string(), rep.clone())];
+            let conversion = |q: usize| t[1][q] / t[0][q];
+            gap += (conversion(4) - conversion(0)) / service.len() as f64;
+            referral_ratio.push((t[0][0] / shares[0]) / (t[0][4] / shares[4]) - 2.0);
+        }
+        gaps.push(gap);
+    }
+    above_zero(&Estimate::from_samples(gaps), "conversion q5 − q1");
+    above_zero(
+        &Estimate::from_samples(referral_ratio),
+        "referrals per head q1 / q5, beyond twice",
+    );
+}
+
+#[test]
+fn structural_barriers_holding_clogs_caseloads() {
+    let (_dir, r) = run("5_structural_barriers.toml", 6);
+    above_zero(
+        &r.paired("holding", "discharging", "wait_weeks_mean"),
+        "wait: holding − discharging",
+    );
+    below_zero(
+        &r.paired("holding", "discharging", "lw_new_clients_per_lw_year"),
+        "new clients per link-worker year: holding − discharging",
+    );
+    above_zero(
+        &r.paired("holding", "discharging", "lw_contacts_per_client"),
+        "sessions per client: holding − discharging",
+    );
+    below_zero(
+        &r.paired("holding", "discharging", "eval_wellbeing_effect"),
+        "wellbeing effect: holding − discharging",
+    );
+}
