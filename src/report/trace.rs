@@ -206,18 +206,23 @@ fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p:
     };
     needs_diff(f.prev_arm.needs, arm_now.needs, &mut arm_ev);
     arm_ev.extend(consultation_text(arm_consult).map(str::to_string));
-    let generated = match (&pcn.history, &population.history) {
-        (Some(touched), Some(base)) => {
-            ArmTrace {
-                touched,
-                base,
-                slot_of: &pcn.slot_of,
-            }
-            .consults(week, i)
-            .1
+    let (own, generated) = match (&pcn.history, &population.history) {
+        (Some(touched), Some(base)) => ArmTrace {
+            touched,
+            base,
+            slot_of: &pcn.slot_of,
         }
-        _ => 0,
+        .consults(week, i),
+        _ => (u32::from(arm_consult != Consultation::None), 0),
     };
+    // The replayed draw must agree with what the arm recorded; if it did not, the trace would
+    // be telling a different story from the run.
+    debug_assert_eq!(
+        own,
+        u32::from(arm_consult != Consultation::None),
+        "patient {} week {week}: replayed consultation differs from the arm's record",
+        f.id
+    );
 
     // Referrals accepted this week, and a declined offer (cooldown set while idle).
     let mine: Vec<(usize, &Referral)> = pcn

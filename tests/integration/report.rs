@@ -217,3 +217,58 @@ fn browser_check(dir: &Path, page: &Path) {
     let _ = std::fs::remove_dir_all(&profile);
     eprintln!("report screenshot: {}", shot.display());
 }
+
+#[test]
+fn trace_follows_sampled_patients_deterministically_beside_their_twin() {
+    let args = ["trace", SCENARIO, "--arm", "belonging", "--sample", "3"];
+    let text = ok(&args);
+    assert_eq!(text, ok(&args), "the same trace twice differs");
+    assert_eq!(
+        text.matches("\nPatient ").count() + usize::from(text.starts_with("Patient ")),
+        3
+    );
+    for expected in [
+        "(same)",
+        "GP offers a referral",
+        "referral accepted in week",
+        "no_sp twin",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+    // A patient traced alone reads exactly as in the sample.
+    let first = text.split("\n\nPatient ").next().unwrap_or_default();
+    let id = first
+        .strip_prefix("Patient ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no patient id in\n{first}"));
+    let alone = ok(&["trace", SCENARIO, "--arm", "belonging", "--patient", id]);
+    assert_eq!(alone.trim_end(), first.trim_end());
+}
+
+#[test]
+fn trace_of_a_bad_arm_or_patient_is_bad_input() {
+    let cases: [&[&str]; 4] = [
+        &["trace", SCENARIO, "--arm", "no_sp", "--patient", "1"],
+        &["trace", SCENARIO, "--arm", "nope", "--patient", "1"],
+        &["trace", SCENARIO, "--arm", "belonging", "--patient", "6000"],
+        &[
+            "trace",
+            SCENARIO,
+            "--arm",
+            "belonging",
+            "--pcn",
+            "1",
+            "--sample",
+            "1",
+        ],
+    ];
+    for args in cases {
+        let out = sprx(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("error: --"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
