@@ -88,6 +88,20 @@ struct Follow {
     wellbeing: (f64, f64),
     /// Referral outcomes already reported, by referral index.
     reported: Vec<(usize, Outcome, Attendance)>,
+    /// Link worker (0-based) and sessions held at the end of last week, while supported.
+    case: Option<(usize, u32)>,
+}
+
+/// One session's line: the session number, the link worker, trust before and after.
+fn session_text(n: u32, lw: usize, before: &Patient, after: &Patient, holding: bool) -> String {
+    format!(
+        "session {n}, link worker {}: trust {:.2}→{:.2}, activation {:.2}{}",
+        lw + 1,
+        before.trust,
+        after.trust,
+        after.activation,
+        if holding { "; held as anchor" } else { "" }
+    )
 }
 
 fn needs_diff(before: NeedSet, after: NeedSet, out: &mut Vec<String>) {
@@ -158,6 +172,7 @@ fn follow(
                         consults: (0, 0),
                         wellbeing: (0.0, 0.0),
                         reported: Vec::new(),
+                        case: None,
                     }
                 })
                 .collect();
@@ -256,6 +271,16 @@ fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p:
         ));
     }
 
+    // A session that ended support this week (a connection, a drop-out, a discharge) leaves
+    // no caseload entry to read: it is the one after last week's.
+    if f.prev_arm.pathway == Pathway::Supported
+        && matches!(arm_now.pathway, Pathway::Idle | Pathway::Connected)
+    {
+        if let Some((l, n)) = f.case.take() {
+            arm_ev.push(session_text(n + 1, l, &f.prev_arm, &arm_now, false));
+        }
+    }
+
     // Where the patient is on the pathway.
     match arm_now.pathway {
         Pathway::Waiting => {
@@ -274,21 +299,17 @@ fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p:
             }
         }
         Pathway::Supported => {
+            f.case = None;
             for (l, lw) in pcn.link_workers.iter().enumerate() {
                 if let Some(case) = lw.caseload.iter().find(|c| c.patient == f.id) {
-                    arm_ev.push(format!(
-                        "session {} with link worker {} (trust {:.2} → {:.2}, activation {:.2}){}",
+                    arm_ev.push(session_text(
                         case.sessions,
-                        l + 1,
-                        f.prev_arm.trust,
-                        arm_now.trust,
-                        arm_now.activation,
-                        if case.holding {
-                            " — held as an anchor for a structural need"
-                        } else {
-                            ""
-                        }
+                        l,
+                        &f.prev_arm,
+                        &arm_now,
+                        case.holding,
                     ));
+                    f.case = Some((l, case.sessions));
                 }
             }
         }
@@ -297,7 +318,12 @@ fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p:
                 if let Some(o) = asset.occupants.iter().find(|o| o.patient == f.id) {
                     let name = NEED_NAMES.get(usize::from(asset.category)).unwrap_or(&"?");
                     if f.prev_arm.pathway != Pathway::Connected {
-                        arm_ev.push(format!("connected to a {name} asset"));
+                        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                            "an"
+                        } else {
+                            "a"
+                        };
+                        arm_ev.push(format!("connected to {article} {name} asset"));
                     }
                     arm_ev.push(format!(
                         "{} the {name} asset ({} weeks left)",
@@ -530,7 +556,7 @@ impl Journey {
 
     /// A readable timeline for the terminal.
     pub fn to_text(&self) -> String {
-        const ARM_WIDTH: usize = 58;
+        const ARM_WIDTH: usize = 72;
         let mut out = format!("{}\n{}\n\n", self.heading(), self.profile);
         let _ = writeln!(
             out,
