@@ -166,6 +166,11 @@ pub static WEEKLY_COLUMNS: &[WeeklyColumn] = columns! {
     "share_low_wellbeing", "share of patients with wellbeing at or below the low threshold", |r| ratio(r.low_wellbeing as f64, r.patients as f64);
     "mean_activation", "activation (0-1)", |r| ratio(r.activation_sum, r.patients as f64);
     "mean_gp_buy_in", "GP buy-in over practices", |r| ratio(r.buy_in_sum, r.practices as f64);
+    "n_patients_q1", "registered patients, most deprived quintile", |r| r.q_patients[0] as f64;
+    "n_patients_q2", "registered patients, quintile 2", |r| r.q_patients[1] as f64;
+    "n_patients_q3", "registered patients, quintile 3", |r| r.q_patients[2] as f64;
+    "n_patients_q4", "registered patients, quintile 4", |r| r.q_patients[3] as f64;
+    "n_patients_q5", "registered patients, least deprived quintile", |r| r.q_patients[4] as f64;
     "mean_wellbeing_q1", "wellbeing, most deprived quintile", |r| ratio(r.q_wellbeing_sum[0], r.q_patients[0] as f64);
     "mean_wellbeing_q2", "wellbeing, quintile 2", |r| ratio(r.q_wellbeing_sum[1], r.q_patients[1] as f64);
     "mean_wellbeing_q3", "wellbeing, quintile 3", |r| ratio(r.q_wellbeing_sum[2], r.q_patients[2] as f64);

@@ -199,7 +199,7 @@ declare_params! {
     /// Weekly probability u that a present need causes a social GP consultation (× frailty).
     need_gp_uplift: [f64; 6] = [0.012, 0.030, 0.010, 0.010, 0.006, 0.004];
         symbol "u", unit "per week", range 0 ..= 1,
-        stage Population, source "MODEL.md §6.1 (assumed; calibrated to ≈20% social share)";
+        stage Population, source "MODEL.md §6.1 (assumed; checked against the ≈20% social share)";
     /// Extra weekly resolution hazard e of a need while attending an asset of its category (× capacity).
     asset_effect: [f64; 6] = [0.06, 0.05, 0.08, 0.01, 0.015, 0.05];
         symbol "e", unit "per week", range 0 ..= 1,
@@ -339,7 +339,7 @@ declare_params! {
     /// Scale of the uptake probability readiness = scale·τ·(floor + (1 − floor)·a)·c.
     readiness_scale: f64 = 0.2;
         symbol "readiness_scale", unit "probability", range 0 ..= 1,
-        stage Service, source "MODEL.md §6.5; seed 003 (motivation × capacity); calibrated to ≈38% connected";
+        stage Service, source "MODEL.md §6.5; seed 003 (motivation × capacity); checked against ≈38% connected (Bu et al. 2024)";
     /// Part of readiness that does not depend on activation.
     readiness_activation_floor: f64 = 0.3;
         symbol "0.3 + 0.7·a", unit "share", range 0 ..= 1,

@@ -874,8 +874,8 @@ pub fn render(run: &RunDir, journeys: &[Journey]) -> Result<String, ReportError>
             escape(&baseline)
         ),
     );
-    let referrals = quintile_bars(run, &service, &|q, rows, share| {
-        quintile_rate(run, "new_accepted", q, rows, share)
+    let referrals = quintile_bars(run, &service, &|q, rows| {
+        quintile_rate(run, "new_accepted", q, rows)
     });
     let svg = bar_chart(
         &spec(
@@ -893,8 +893,8 @@ pub fn render(run: &RunDir, journeys: &[Journey]) -> Result<String, ReportError>
         &svg,
         "Accepted referrals per 1,000 patients of each quintile per year: need, and so referral, is highest in the most deprived quintile.",
     );
-    let connections = quintile_bars(run, &service, &|q, rows, share| {
-        quintile_rate(run, "new_connections", q, rows, share)
+    let connections = quintile_bars(run, &service, &|q, rows| {
+        quintile_rate(run, "new_connections", q, rows)
     });
     let svg = bar_chart(
         &spec(
@@ -912,7 +912,7 @@ pub fn render(run: &RunDir, journeys: &[Journey]) -> Result<String, ReportError>
         &svg,
         "Connections to community assets per 1,000 patients of each quintile per year.",
     );
-    let conversion = quintile_bars(run, &service, &|q, rows, _| {
+    let conversion = quintile_bars(run, &service, &|q, rows| {
         let accepted = total(run, rows, &format!("new_accepted_q{}", q + 1))?;
         let connected = total(run, rows, &format!("new_connections_q{}", q + 1))?;
         (accepted > 0.0).then(|| 100.0 * connected / accepted)
@@ -1187,31 +1187,25 @@ fn bands_from(reps: Vec<Vec<f64>>, name: &str, colour: RGBColor) -> Band {
     b
 }
 
-/// A quantity of quintile `q` from one replicate's weekly rows and the quintile's list share.
-type QuintileValue<'a> = dyn Fn(usize, &[Vec<f64>], f64) -> Option<f64> + 'a;
+/// A quantity of quintile `q` from one replicate's weekly rows.
+type QuintileValue<'a> = dyn Fn(usize, &[Vec<f64>]) -> Option<f64> + 'a;
 
-/// A per-quintile quantity per arm, with 95% intervals across replicates: `value(q, rows, share)`
-/// computes it from one replicate's weekly rows, `share` being the quintile's share of the list.
+/// A per-quintile quantity per arm, with 95% intervals across replicates: `value(q, rows)`
+/// computes it from one replicate's weekly rows.
 fn quintile_bars(
     run: &RunDir,
     arms: &[(String, RGBColor)],
     value: &QuintileValue<'_>,
 ) -> Vec<Vec<Option<Bar>>> {
-    let shares: Vec<f64> = run.summary["scenario"]["arms"]
-        .get(0)
-        .and_then(|a| a["params"]["deprivation_shares"].as_object())
-        .map(|m| m.values().filter_map(Value::as_f64).collect())
-        .unwrap_or_else(|| vec![0.2; 5]);
     (0..5)
         .map(|q| {
             arms.iter()
                 .map(|(a, _)| {
                     let weeks = run.weekly.arm(a)?;
-                    let share = *shares.get(q)?;
                     let per_rep = weeks
                         .replicates
                         .iter()
-                        .map(|rows| value(q, rows, share).unwrap_or(f64::NAN));
+                        .map(|rows| value(q, rows).unwrap_or(f64::NAN));
                     bar_of(Some(Estimate::from_samples(per_rep)))
                 })
                 .collect()
@@ -1225,18 +1219,16 @@ fn total(run: &RunDir, rows: &[Vec<f64>], column: &str) -> Option<f64> {
     Some(rows.iter().map(|r| r[c]).sum())
 }
 
-/// Events per 1,000 patients of the quintile per year, from a `*_qN` weekly column. The
-/// quintile's patient-weeks are approximated by its share of the list (sampled sizes differ
-/// from the shares by about 1% in a PCN of 48,000).
+/// Events per 1,000 patients of the quintile per year, from a `*_qN` weekly column and the
+/// quintile's patient-weeks (`n_patients_qN`).
 fn quintile_rate(
     run: &RunDir,
     prefix: &str,
     q: usize,
     rows: &[Vec<f64>],
-    share: f64,
 ) -> Option<f64> {
     let events = total(run, rows, &format!("{prefix}_q{}", q + 1))?;
-    let patient_weeks = total(run, rows, "n_patients")? * share;
+    let patient_weeks = total(run, rows, &format!("n_patients_q{}", q + 1))?;
     Some(1000.0 * 52.0 * events / patient_weeks)
 }
 
