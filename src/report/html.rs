@@ -1221,12 +1221,7 @@ fn total(run: &RunDir, rows: &[Vec<f64>], column: &str) -> Option<f64> {
 
 /// Events per 1,000 patients of the quintile per year, from a `*_qN` weekly column and the
 /// quintile's patient-weeks (`n_patients_qN`).
-fn quintile_rate(
-    run: &RunDir,
-    prefix: &str,
-    q: usize,
-    rows: &[Vec<f64>],
-) -> Option<f64> {
+fn quintile_rate(run: &RunDir, prefix: &str, q: usize, rows: &[Vec<f64>]) -> Option<f64> {
     let events = total(run, rows, &format!("{prefix}_q{}", q + 1))?;
     let patient_weeks = total(run, rows, &format!("n_patients_q{}", q + 1))?;
     Some(1000.0 * 52.0 * events / patient_weeks)
