@@ -98,6 +98,18 @@ pub fn attendance_boost(p: &Params, k: usize, attended: usize, capacity: f64) ->
     own + social
 }
 
+/// The 32-bit uniform of need `k`: each 64-bit word of the patient's weekly draws serves two
+/// needs, low half first.
+#[inline(always)]
+fn need_uniform(draws: [u64; 3], k: usize) -> u64 {
+    let word = draws[k / 2];
+    if k % 2 == 0 {
+        word & 0xFFFF_FFFF
+    } else {
+        word >> 32
+    }
+}
+
 /// One week of the need process for one patient: one 32-bit uniform per need, from `draws`
 /// (three 64-bit words, two uniforms each). `attended` is the asset category attended last
 /// week, if any.
@@ -117,12 +129,7 @@ pub fn update_needs(
         None => {
             let mut flips: NeedSet = 0;
             for k in 0..NEED_COUNT {
-                let word = draws[k / 2];
-                let u = if k % 2 == 0 {
-                    word & 0xFFFF_FFFF
-                } else {
-                    word >> 32
-                };
+                let u = need_uniform(draws, k);
                 let present = needs & (1 << k) != 0;
                 let threshold = if present {
                     tables.resolve_threshold[k]
@@ -136,12 +143,7 @@ pub fn update_needs(
         Some(category) => {
             let mut next = needs;
             for k in 0..NEED_COUNT {
-                let word = draws[k / 2];
-                let u = if k % 2 == 0 {
-                    word & 0xFFFF_FFFF
-                } else {
-                    word >> 32
-                };
+                let u = need_uniform(draws, k);
                 let bit = 1 << k;
                 if needs & bit == 0 {
                     if u < tables.onset[q][k] {

@@ -9,6 +9,8 @@ mod raw;
 mod resolve;
 mod values;
 
+pub(crate) use values::type_name;
+
 use std::path::Path;
 
 use serde::{Serialize, Serializer};

@@ -31,6 +31,7 @@ use super::SweepError;
 use super::design::Design;
 use crate::metrics::summary::{SUMMARY_METRICS, metric_index};
 use crate::params::{Kind, ParamDef, REGISTRY, element_slots, find, fmt_num, slot_label};
+use crate::scenario::type_name;
 use crate::scenario::{Scenario, nearest_name, sha256_hex};
 
 const TOP_KEYS: [&str; 4] = ["base", "metrics", "design", "parameter"];
@@ -173,18 +174,6 @@ impl<'s> Sink<'s> {
     fn into_error(mut self) -> SweepError {
         self.errors.sort_by_key(|(o, _)| *o);
         SweepError::Invalid(self.errors.into_iter().map(|(_, t)| t).collect())
-    }
-}
-
-fn type_name(value: &DeValue) -> &'static str {
-    match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
     }
 }
 
