@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{read, sprx, stderr, tempdir};
+use super::{ok, read, sprx, stderr, tempdir};
 
 /// Files that depend only on the sweep, not on how it ran.
 const DETERMINISTIC: [&str; 4] = ["runs.csv", "points.csv", "sensitivity.csv", "ranking.txt"];
@@ -384,4 +384,29 @@ fn slurm_scripts_name_every_path_absolutely() {
         submit.contains("--dependency=afterok:\"$array\""),
         "{submit}"
     );
+}
+
+#[test]
+fn shipped_sweep_files_are_valid() {
+    // `sweep slurm` reads and checks the whole sweep file (and its base scenario) without
+    // running anything, so it validates the examples users start from.
+    let examples = std::fs::read_dir(super::repo("scenarios/sweeps")).expect("scenarios/sweeps");
+    let mut checked = 0;
+    for entry in examples {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = tempdir();
+            ok(&[
+                "sweep",
+                "slurm",
+                &path.to_string_lossy(),
+                "--shards",
+                "2",
+                "--out",
+                &out.path().to_string_lossy(),
+            ]);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "expected the example sweep files");
 }
