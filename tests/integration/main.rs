@@ -6,6 +6,7 @@ mod cli;
 mod docs;
 mod model;
 mod outputs;
+mod regression;
 mod report;
 mod sweep;
 mod training;
