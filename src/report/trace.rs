@@ -326,13 +326,13 @@ fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p:
                         arm_ev.push(format!("connected to {article} {name} asset"));
                     }
                     arm_ev.push(format!(
-                        "{} the {name} asset ({} weeks left)",
+                        "{} the {name} asset ({} left)",
                         if arm_now.attended != 0 {
                             "attends"
                         } else {
                             "misses"
                         },
-                        o.weeks_left
+                        weeks(o.weeks_left)
                     ));
                 }
             }
@@ -632,5 +632,14 @@ impl Journey {
         }
         out.push_str("</ul></div>\n");
         out
+    }
+}
+
+/// "1 week", "3 weeks".
+fn weeks(n: u32) -> String {
+    if n == 1 {
+        "1 week".to_string()
+    } else {
+        format!("{n} weeks")
     }
 }
