@@ -1,6 +1,7 @@
 //! `sprx sweep`: outputs byte-identical across shard layouts and thread counts, resume after
 //! SIGKILL and SIGINT, a corpus of bad sweep files, merge errors and the Slurm scripts.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -138,9 +139,21 @@ fn shards_and_thread_counts_give_byte_identical_outputs() {
 /// the same process, so signals reach it): on a busy machine the test thread must see the
 /// first points long before the sweep could finish, or there would be nothing to interrupt.
 fn interrupted_run(sweep: &Path, dir: &Path, stop: impl FnOnce(&mut std::process::Child)) {
-    let mut child = Command::new("nice")
+    let mut command = Command::new("nice");
+    command
         .args(["-n", "19", env!("CARGO_BIN_EXE_sprx")])
-        .args(["sweep", s(sweep), "--out", s(dir), "--threads", "1"])
+        .args(["sweep", s(sweep), "--out", s(dir), "--threads", "1"]);
+    // A process started in the background by a shell without job control (nohup, `cmd &` in a
+    // script) inherits SIGINT as ignored; give the sweep the default disposition so that the
+    // SIGINT case really interrupts it.
+    // SAFETY: `signal` is async-signal-safe, as `pre_exec` requires.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
