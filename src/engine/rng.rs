@@ -96,14 +96,6 @@ impl Key {
         self.child(((kind as u64) << 48) ^ index)
     }
 
-    pub fn raw(self) -> u64 {
-        self.0
-    }
-
-    pub fn from_raw(raw: u64) -> Key {
-        Key(raw)
-    }
-
     /// The stream for (purpose, week) of this entity. One hash: this is in the weekly loop.
     #[inline(always)]
     pub fn stream(self, purpose: Purpose, week: i64) -> Stream {

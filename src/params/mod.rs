@@ -42,11 +42,6 @@ impl ParamDef {
         (self.get)(&Params::default())
     }
 
-    /// Whether this parameter is set by the integration-level presets.
-    pub fn is_preset(&self) -> bool {
-        PRESET_PARAMS.contains(&self.name)
-    }
-
     /// Checks one element against kind and range; the error says what is allowed.
     pub fn check_element(&self, v: f64) -> Result<(), String> {
         if !v.is_finite() {
@@ -473,11 +468,6 @@ declare_params! {
 }
 
 impl Params {
-    /// Slots of the named parameter, if it exists.
-    pub fn get_slots(&self, name: &str) -> Option<Vec<f64>> {
-        find(name).map(|d| (d.get)(self))
-    }
-
     /// Checks the rules that span several parameters. Each error names the keys involved.
     pub fn check_consistency(&self) -> Result<(), Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
