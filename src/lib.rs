@@ -22,5 +22,6 @@ pub mod model;
 pub mod output;
 pub mod params;
 pub mod report;
+pub mod rng;
 pub mod scenario;
 pub mod sweep;

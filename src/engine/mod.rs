@@ -3,12 +3,14 @@
 //!
 //! Determinism contract: the outputs of a plan depend only on the plan (scenario and seed),
 //! never on the thread count or on how the work is split. Every random draw is keyed by what it
-//! is about (see [`rng`]); replicates and PCNs are independent units whose results are merged
+//! is about (see [`crate::rng`]); replicates and PCNs are independent units whose results are merged
 //! in a fixed order.
 
+mod outcome;
 pub mod replicate;
-pub mod rng;
 pub mod runner;
+
+pub use outcome::ArmOutcome;
 
 use crate::model::pcn::Layout;
 use crate::params::{Params, REGISTRY, Stage};

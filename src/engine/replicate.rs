@@ -3,14 +3,13 @@
 //! arm then runs its service on top of it. Running the arms of a replicate together is what makes
 //! paired differences and the counterfactual evaluation possible.
 
-use super::rng::Key;
+use super::ArmOutcome;
 use super::{Plan, same_population};
-use crate::metrics::evaluation::{ArmTrace, evaluate};
-use crate::metrics::weekly::WeekRecord;
-use crate::metrics::{ArmOutcome, PathwayTally};
 use crate::model::needs::NeedTables;
+use crate::model::observe::{ArmTrace, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
+use crate::rng::Key;
 
 /// Arms (by index in the plan) that share a population.
 struct Group {

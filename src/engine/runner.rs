@@ -4,9 +4,9 @@
 
 use rayon::prelude::*;
 
+use super::ArmOutcome;
 use super::Plan;
 use super::replicate::run_pcn;
-use crate::metrics::ArmOutcome;
 
 /// All arms of one replicate, merged over the PCNs.
 #[derive(Clone, Debug)]

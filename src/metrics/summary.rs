@@ -2,8 +2,8 @@
 //! meaning. Rates are per 1,000 registered patients per year over service weeks 0..weeks;
 //! counts of assets and costs are totals for the whole simulated system.
 
-use super::ArmOutcome;
-use super::weekly::WeekRecord;
+use crate::engine::ArmOutcome;
+use crate::model::observe::WeekRecord;
 
 /// What a metric needs besides the arm's outcome.
 pub struct MetricContext {

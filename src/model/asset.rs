@@ -3,8 +3,8 @@
 
 use rand::Rng;
 
-use crate::engine::rng::{EntityKind, Key, Purpose, unit_f64};
 use crate::params::Params;
+use crate::rng::{EntityKind, Key, Purpose, unit_f64};
 
 /// A connected patient's place at an asset.
 #[derive(Clone, Copy, Debug)]

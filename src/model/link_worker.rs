@@ -6,8 +6,8 @@ use rand::Rng;
 use super::asset::{Asset, find_asset};
 use super::needs::{NeedSet, STRUCTURAL, present};
 use super::patient::{Pathway, Patient, saturating_gain};
-use crate::engine::rng::{Purpose, Stream, unit_f64};
 use crate::params::Params;
+use crate::rng::{Purpose, Stream, unit_f64};
 
 /// A patient on a link worker's caseload.
 #[derive(Clone, Copy, Debug)]

@@ -1,10 +1,11 @@
 //! The model's domain (MODEL.md §2, §5, §6): patients and their needs, GP practices, link
 //! workers, community assets, referrals, and the PCN that holds them and runs the weekly
-//! schedule. A rule of the model lives in the module named after the entity it concerns.
+//! schedule, and what it records as it runs ([`observe`]). A rule of the model lives in the module named after the entity it concerns.
 
 pub mod asset;
 pub mod link_worker;
 pub mod needs;
+pub mod observe;
 pub mod patient;
 pub mod pcn;
 pub mod population;

@@ -1,20 +1,8 @@
 //! Non-medical needs (MODEL.md §6.1): the six need types, their weekly onset and resolution,
 //! and the per-need sums the wellbeing and consultation rules use.
 
-use crate::engine::rng::threshold_u32;
-use crate::params::Params;
-
-pub const NEED_COUNT: usize = 6;
-
-/// Need types in the fixed order every per-need parameter uses.
-pub const NEED_NAMES: [&str; NEED_COUNT] = [
-    "loneliness",
-    "mental",
-    "money",
-    "housing",
-    "work",
-    "inactivity",
-];
+use crate::params::{NEED_COUNT, Params};
+use crate::rng::threshold_u32;
 
 pub const LONELINESS: usize = 0;
 pub const HOUSING: usize = 3;

@@ -7,9 +7,10 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, Normal, StandardNormal};
 
-use super::needs::{NEED_COUNT, NeedSet, NeedTables, update_needs};
-use crate::engine::rng::{Key, Purpose, unit_f64};
+use super::needs::{NeedSet, NeedTables, update_needs};
+use crate::params::NEED_COUNT;
 use crate::params::Params;
+use crate::rng::{Key, Purpose, unit_f64};
 
 /// Where a patient is on the social-prescribing pathway (MODEL.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,17 +16,16 @@ use super::asset::{
     opening_probability,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
-use super::needs::NEED_COUNT;
+use super::observe::{TouchedHistory, WeekRecord};
 use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
     Attendance, Outcome, Referral, accept_referral, give_up_probability, offer_referral,
 };
-use crate::engine::rng::{EntityKind, Key, Purpose, unit_f64};
-use crate::metrics::evaluation::TouchedHistory;
-use crate::metrics::weekly::WeekRecord;
+use crate::params::NEED_COUNT;
 use crate::params::Params;
+use crate::rng::{EntityKind, Key, Purpose, unit_f64};
 
 /// How the PCN's patients are split into practices.
 #[derive(Clone, Copy, Debug)]

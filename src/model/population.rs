@@ -8,12 +8,11 @@
 //! the evaluation compares each referred patient with.
 
 use super::needs::NeedTables;
+use super::observe::{History, WeekRecord};
 use super::patient::{Consultation, Patient, PatientDistributions};
 use super::pcn::Layout;
-use crate::engine::rng::{EntityKind, Key};
-use crate::metrics::evaluation::History;
-use crate::metrics::weekly::WeekRecord;
 use crate::params::Params;
+use crate::rng::{EntityKind, Key};
 
 /// Codes of a week's consultation, as stored per patient.
 pub const NO_CONSULT: u8 = 0;

@@ -3,11 +3,13 @@
 //! reads, scenario validation, `sprx params`, the scenario template and the parameter tables in
 //! `docs/` are all generated from this one declaration.
 
+mod labels;
 mod presets;
 mod value;
 
+pub use labels::{NEED_COUNT, NEED_NAMES, QUINTILE_COUNT, QUINTILE_NAMES};
 pub use presets::{PRESET_PARAMS, Preset};
-pub use value::{Kind, ParamValue, QUINTILE_NAMES, Shape, element_slots, slot_label};
+pub use value::{Kind, ParamValue, Shape, element_slots, slot_label};
 
 /// Whether a parameter acts before the service starts (initialisation and the warm-up patient
 /// processes) or only once social prescribing runs. Arms whose population-stage values are equal
@@ -85,7 +87,16 @@ pub fn find(name: &str) -> Option<&'static ParamDef> {
 
 /// The registered name closest to `name`, for "did you mean" messages.
 pub fn nearest(name: &str) -> Option<&'static str> {
-    crate::scenario::nearest_name(name, REGISTRY.iter().map(|d| d.name))
+    nearest_name(name, REGISTRY.iter().map(|d| d.name))
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn nearest_name<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 macro_rules! declare_params {
@@ -96,7 +107,7 @@ macro_rules! declare_params {
             stage $stage:ident, source $src:literal ;
     )*) => {
         /// Every model parameter, typed. Built from the registry defaults, then presets and
-        /// scenario overrides (see [`crate::scenario`]). Field docs give unit and meaning.
+        /// scenario overrides (see the `scenario` module). Field docs give unit and meaning.
         #[derive(Clone, Debug, PartialEq)]
         pub struct Params {
             $( $(#[doc = $doc])+ pub $name: $ty, )*

@@ -1,10 +1,7 @@
 //! Shapes of parameter values (scalar, per need, per quintile, need × quintile) and their
 //! conversion to and from flat "slots", the representation the registry, scenarios and sweeps share.
 
-use crate::model::needs::{NEED_COUNT, NEED_NAMES};
-
-/// Labels of the deprivation quintiles, 1 = most deprived.
-pub const QUINTILE_NAMES: [&str; 5] = ["q1", "q2", "q3", "q4", "q5"];
+use super::labels::{NEED_COUNT, NEED_NAMES, QUINTILE_NAMES};
 
 /// How a parameter's value is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -58,7 +58,7 @@ fn chart_error(spec: &ChartSpec, e: impl std::fmt::Display) -> ReportError {
 
 /// Puts an accessible `<title>` first inside the `<svg>` element plotters wrote.
 fn with_title(svg: String, spec: &ChartSpec) -> String {
-    let title = super::html::escape(spec.title);
+    let title = super::escape(spec.title);
     match svg
         .find("<svg")
         .and_then(|s| svg[s..].find('>').map(|e| s + e))

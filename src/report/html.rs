@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::charts::{BASELINE_COLOUR, Band, Bar, ChartSpec, PALETTE, band_chart, bar_chart};
 use super::data::{ReportError, RunDir};
+use super::escape;
 use super::lens::{ROWS, Source};
 use super::trace::Journey;
 use crate::metrics::stats::{Estimate, t_975};
@@ -74,22 +75,6 @@ pub const CHARTS: [(&str, &str); 20] = [
     ),
     ("costs", "Cost per year: difference from the baseline"),
 ];
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 fn title_of(id: &str) -> &'static str {
     CHARTS.iter().find(|(i, _)| *i == id).map_or("", |(_, t)| t)

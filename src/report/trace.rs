@@ -8,15 +8,16 @@ use std::fmt::Write as _;
 
 use crate::engine::Plan;
 use crate::engine::replicate::run_pcn_observed;
-use crate::metrics::evaluation::{ArmTrace, Trace, in_cohort};
-use crate::model::needs::{NEED_NAMES, NeedSet, present};
+use crate::model::needs::{NeedSet, present};
+use crate::model::observe::{ArmTrace, Trace, in_cohort};
 use crate::model::patient::{Consultation, Pathway, Patient};
 use crate::model::pcn::Pcn;
 use crate::model::population::{MEDICAL, NO_CONSULT, Population};
 use crate::model::referral::{Attendance, Outcome, Referral};
+use crate::params::NEED_NAMES;
 use crate::params::Params;
 
-use super::html::escape;
+use super::escape;
 
 /// Marker the engine uses for a patient the arm never touched.
 const NO_SLOT: u32 = u32::MAX;

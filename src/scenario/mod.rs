@@ -17,6 +17,7 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use toml::de::DeTable;
 
+pub use crate::params::nearest_name;
 pub use error::{Diagnostic, MAX_DIAGNOSTICS, ScenarioError};
 pub use values::{Labelled, Override, Overrides};
 
@@ -213,15 +214,6 @@ impl Scenario {
 /// SHA-256 of a text, as lowercase hex.
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
-pub fn nearest_name<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]

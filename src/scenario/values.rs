@@ -9,8 +9,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::error::Diagnostics;
-use crate::model::needs::NEED_NAMES;
-use crate::params::{Kind, ParamDef, Params, QUINTILE_NAMES, slot_label};
+use crate::params::{Kind, NEED_NAMES, ParamDef, Params, QUINTILE_NAMES, slot_label};
 
 /// The slots one scenario key sets for one parameter.
 #[derive(Clone)]

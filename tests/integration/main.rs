@@ -4,6 +4,7 @@
 mod bad_scenarios;
 mod cli;
 mod docs;
+mod layers;
 mod model;
 mod outputs;
 mod regression;

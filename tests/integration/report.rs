@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sprx::report::{CHARTS, html::escape};
+use sprx::report::{CHARTS, escape};
 
 use crate::{ok, read, sprx, stderr};
 

@@ -4,7 +4,7 @@ use sprx::params::Preset;
 
 use super::{arm, small};
 
-fn outcomes(change: impl Fn(&mut sprx::params::Params)) -> Vec<sprx::metrics::ArmOutcome> {
+fn outcomes(change: impl Fn(&mut sprx::params::Params)) -> Vec<sprx::engine::ArmOutcome> {
     let plan = small(vec![arm("belonging", Preset::Belonging, change)], 1);
     sprx::engine::runner::run_replicates(&plan, &[0], &|| {})
         .expect("runs")

@@ -112,7 +112,7 @@ proptest! {
         lw.stress = stress;
         prop_assert!(in_unit(lw.turnover_probability(&p)));
         let patient = Patient {
-            key: sprx::engine::rng::Key::root(0),
+            key: sprx::rng::Key::root(0),
             frailty: 1.0,
             p_med: 0.04,
             capacity,

@@ -1,0 +1,12 @@
+//! Observation (MODEL.md §7): what the model records as its rules fire. The weekly record of
+//! each arm, the fate of its referrals, and the patient histories the evaluation lens compares
+//! with their no_sp twins. Everything here is additive across PCNs, so the engine can merge
+//! units of work in any grouping and get the same totals.
+
+pub mod evaluation;
+pub mod pathway;
+pub mod week;
+
+pub use evaluation::{ArmTrace, EvalTally, History, TouchedHistory, Trace, evaluate, in_cohort};
+pub use pathway::PathwayTally;
+pub use week::WeekRecord;
