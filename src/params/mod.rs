@@ -486,7 +486,10 @@ impl Params {
         if (share_sum - 1.0).abs() > 1e-6 {
             errors.push((
                 "deprivation_shares",
-                format!("the 5 shares must sum to 1, they sum to {share_sum}"),
+                format!(
+                    "the 5 shares must sum to 1, they sum to {}",
+                    fmt_num((share_sum * 1e9).round() / 1e9)
+                ),
             ));
         }
         if self.asset_capacity_min > self.asset_capacity_max {

@@ -155,28 +155,36 @@ fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
             "arm",
             "no arms: add at least one [[arm]] table, e.g. `[[arm]]` then `name = \"no_sp\"`",
         );
+        // Without an arm, `[params]` would go unchecked; check it on the defaults so that its
+        // mistakes are reported in the same pass.
+        let mut params = Params::default();
+        raw.params.apply(&mut params);
+        check_consistency(&params, None, "params", &raw.params, sink);
     }
     let mut arms = Vec::new();
     for (i, arm) in raw.arms.iter().enumerate() {
         let prefix = format!("arm[{i}]");
-        let Some(name) = arm_name(arm, &prefix, &raw.arms[..i], sink) else {
-            continue;
-        };
-        let Some(preset) = arm_preset(arm, &prefix, name, sink) else {
-            continue;
-        };
+        let name = arm_name(arm, &prefix, &raw.arms[..i], sink);
+        let preset = arm_preset(arm, &prefix, name, sink);
+        // An arm with a broken name or preset still has its parameters checked (on the
+        // preset's values if it has one, else on the defaults), so one run of `validate` shows
+        // every mistake.
         let mut params = Params::default();
-        preset.apply(&mut params);
+        if let Some(preset) = preset {
+            preset.apply(&mut params);
+        }
         raw.params.apply(&mut params);
         arm.overrides.apply(&mut params);
-        check_consistency(&params, arm, &prefix, &raw.params, sink);
-        arms.push(Arm {
-            name: name.to_string(),
-            description: arm.description.as_ref().map(|d| d.value.clone()),
-            preset,
-            overrides: arm.overrides.clone(),
-            params,
-        });
+        check_consistency(&params, Some(arm), &prefix, &raw.params, sink);
+        if let (Some(name), Some(preset)) = (name, preset) {
+            arms.push(Arm {
+                name: name.to_string(),
+                description: arm.description.as_ref().map(|d| d.value.clone()),
+                preset,
+                overrides: arm.overrides.clone(),
+                params,
+            });
+        }
     }
     arms
 }
@@ -222,7 +230,14 @@ fn preset_names() -> String {
     Preset::ALL.map(Preset::name).join(", ")
 }
 
-fn arm_preset(arm: &RawArm, prefix: &str, name: &str, sink: &mut Diagnostics) -> Option<Preset> {
+/// The arm's preset: the one it names, else the one its name is (an arm without a usable name
+/// has no preset to infer, and its name error is already reported).
+fn arm_preset(
+    arm: &RawArm,
+    prefix: &str,
+    name: Option<&str>,
+    sink: &mut Diagnostics,
+) -> Option<Preset> {
     let path = format!("{prefix}.preset");
     match &arm.preset {
         Some(At { value, span }) => {
@@ -241,6 +256,7 @@ fn arm_preset(arm: &RawArm, prefix: &str, name: &str, sink: &mut Diagnostics) ->
             preset
         }
         None => {
+            let name = name?;
             let preset = Preset::from_name(name);
             if preset.is_none() {
                 let span = arm
@@ -262,10 +278,11 @@ fn arm_preset(arm: &RawArm, prefix: &str, name: &str, sink: &mut Diagnostics) ->
 }
 
 /// Reports a broken cross-parameter rule where the user can fix it: at the arm's override of
-/// the key, else at the `[params]` override, else at the arm.
+/// the key, else at the `[params]` override, else at the arm (or the file's start when there is
+/// no arm).
 fn check_consistency(
     params: &Params,
-    arm: &RawArm,
+    arm: Option<&RawArm>,
     prefix: &str,
     shared: &Overrides,
     sink: &mut Diagnostics,
@@ -274,16 +291,16 @@ fn check_consistency(
         return;
     };
     for (key, message) in broken {
-        let (path, span): (String, Range<usize>) =
-            match arm.overrides.find(key).or_else(|| shared.find(key)) {
-                Some(o) => (o.key_path.clone(), o.key_span.clone()),
-                None => (
-                    format!("{prefix}.{key}"),
-                    arm.name
-                        .as_ref()
-                        .map_or(arm.span.clone(), |n| n.span.clone()),
-                ),
-            };
+        let own = arm.and_then(|a| a.overrides.find(key));
+        let (path, span): (String, Range<usize>) = match own.or_else(|| shared.find(key)) {
+            Some(o) => (o.key_path.clone(), o.key_span.clone()),
+            None => (
+                format!("{prefix}.{key}"),
+                arm.map_or(0..0, |a| {
+                    a.name.as_ref().map_or(a.span.clone(), |n| n.span.clone())
+                }),
+            ),
+        };
         sink.error(&span, &path, message);
     }
 }

@@ -1,5 +1,6 @@
 //! Every file of `tests/data/bad/` is refused with exit code 2 by `validate` and by `run`, with
-//! an error naming the file, a line and column, and the substring its first line expects; and
+//! an error naming the file, a line and column, and every substring its leading `# expect:`
+//! lines name (a file with several mistakes expects each of them, reported in one go); and
 //! `run --out` creates nothing.
 
 use std::path::PathBuf;
@@ -38,11 +39,15 @@ fn the_corpus_covers_at_least_fifteen_mistakes() {
 fn each_bad_scenario_is_refused_with_its_expected_message_and_position() {
     for path in corpus() {
         let text = read(&path);
-        let expected = text
+        let expected: Vec<&str> = text
             .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect: "))
-            .unwrap_or_else(|| panic!("{} lacks a `# expect:` first line", path.display()));
+            .map_while(|l| l.strip_prefix("# expect: "))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} lacks a `# expect:` first line",
+            path.display()
+        );
         let file = format!(
             "tests/data/bad/{}",
             path.file_name()
@@ -64,10 +69,12 @@ fn each_bad_scenario_is_refused_with_its_expected_message_and_position() {
             let out = sprx(&args);
             let err = stderr(&out);
             assert_eq!(out.status.code(), Some(2), "sprx {args:?}:\n{err}");
-            assert!(
-                err.contains(expected),
-                "sprx {args:?}: expected `{expected}` in:\n{err}"
-            );
+            for expected in &expected {
+                assert!(
+                    err.contains(expected),
+                    "sprx {args:?}: expected `{expected}` in:\n{err}"
+                );
+            }
             assert!(
                 names_file_line_column(&err, &file),
                 "sprx {args:?}: no {file}:line:col in:\n{err}"
