@@ -814,19 +814,19 @@ fn read_parameter(
             sink.error(
                 &s,
                 &format!("{path}.values"),
-                "give either `range` or `values`, not both",
+                format!("`{name}`: give either `range` or `values`, not both"),
             );
             return None;
         }
         (Some((a, s)), None) => {
             let rpath = format!("{path}.range");
-            let nums = numbers(a, def, &rpath, sink)?;
+            let nums = numbers(a, def, &name, &rpath, sink)?;
             if nums.len() != 2 || nums[0] > nums[1] {
                 sink.error(
                     &s,
                     &rpath,
                     format!(
-                        "expected [lo, hi] with lo <= hi inside {}",
+                        "`{name}`: expected [lo, hi] with lo <= hi inside {}",
                         def.range_text()
                     ),
                 );
@@ -839,9 +839,9 @@ fn read_parameter(
         }
         (None, Some((a, s))) => {
             let vpath = format!("{path}.values");
-            let nums = numbers(a, def, &vpath, sink)?;
+            let nums = numbers(a, def, &name, &vpath, sink)?;
             if nums.is_empty() {
-                sink.error(&s, &vpath, "expected at least one value");
+                sink.error(&s, &vpath, format!("`{name}`: expected at least one value"));
                 return None;
             }
             Domain::Values(nums)
@@ -864,14 +864,22 @@ fn read_parameter(
     })
 }
 
-fn numbers(a: &DeArray, def: &ParamDef, path: &str, sink: &mut Sink) -> Option<Vec<f64>> {
+/// The numbers of a `range` or `values` array, each checked against the parameter's valid
+/// range; errors name the parameter (`name`, as the sweep file wrote it).
+fn numbers(
+    a: &DeArray,
+    def: &ParamDef,
+    name: &str,
+    path: &str,
+    sink: &mut Sink,
+) -> Option<Vec<f64>> {
     let mut out = Vec::new();
     let mut ok = true;
     for item in a.iter() {
         match number(item.get_ref()).and_then(|v| def.check_element(v).map(|()| v)) {
             Ok(v) => out.push(v),
             Err(m) => {
-                sink.error(&item.span(), path, m);
+                sink.error(&item.span(), path, format!("`{name}`: {m}"));
                 ok = false;
             }
         }

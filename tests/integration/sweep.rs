@@ -322,8 +322,7 @@ const BAD: &[(&str, &[&str])] = &[
     (
         "base = \"BASE\"\nmetrics = [\"wellbeing_mean\"]\n[design]\nkind = \"morris\"\n[[parameter]]\nname = \"lw_per_pcn\"\nrange = [0, 1000]\n",
         &[
-            "parameter[0].range",
-            "out of range",
+            "parameter[0].range: `lw_per_pcn`: 1000 is out of range: allowed 0 ..= 100",
             "design.trajectories",
             "missing key",
         ],
@@ -335,6 +334,13 @@ const BAD: &[(&str, &[&str])] = &[
             "seed",
             "belongs in [design]",
             "did you mean `need_prevalence.money`",
+        ],
+    ),
+    (
+        "base = \"BASE\"\nmetrics = [\"wellbeing_mean\"]\n[design]\nkind = \"grid\"\n[[parameter]]\nname = \"buy_in0\"\nvalues = [0.5, 1.5]\n[[parameter]]\nname = \"arm.belonging.need_prevalence.money\"\nrange = [0.3, 0.1]\n",
+        &[
+            "sweep.toml:7:16: parameter[0].values: `buy_in0`: 1.5 is out of range: allowed 0 ..= 1",
+            "parameter[1].range: `arm.belonging.need_prevalence.money`: expected [lo, hi] with lo <= hi inside 0 ..= 0.95",
         ],
     ),
 ];
