@@ -5,11 +5,10 @@
 //! what is allowed; see `docs/cli.md` for the file format.
 
 mod error;
+pub(crate) mod input;
 mod raw;
 mod resolve;
 mod values;
-
-pub(crate) use values::type_name;
 
 use std::path::Path;
 
@@ -17,14 +16,13 @@ use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use toml::de::DeTable;
 
-pub use crate::params::nearest_name;
 pub use error::{Diagnostic, MAX_DIAGNOSTICS, ScenarioError};
 pub use values::{Labelled, Override, Overrides};
 
 use crate::engine::{ArmPlan, Plan};
 use crate::model::pcn::Layout;
 use crate::params::{Params, Preset, REGISTRY};
-use error::Diagnostics;
+use input::Diagnostics;
 
 /// The default scenario: the four arms of MODEL.md on one PCN of 48,000 patients.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
@@ -149,11 +147,26 @@ impl Scenario {
             }
             return Err(sink.into_error());
         }
-        let raw = raw::read(&doc, &mut sink);
-        match resolve::resolve(raw, origin, sha256_hex(source), &mut sink) {
+        match Scenario::from_table(doc.get_ref(), doc.span(), origin, source, &mut sink) {
             Some(scenario) => Ok(scenario),
             None => Err(sink.into_error()),
         }
+    }
+
+    /// Reads and validates a scenario written as a TOML table (`table`, at `span` of the text
+    /// `sink` reports against): a whole file, or a table embedded in another file such as a
+    /// sweep's inline `[base]`. Errors go to `sink`; `hashed` is the text the scenario's
+    /// SHA-256 is taken of.
+    pub fn from_table(
+        table: &DeTable,
+        span: std::ops::Range<usize>,
+        origin: &str,
+        hashed: &str,
+        sink: &mut Diagnostics,
+    ) -> Option<Scenario> {
+        let before = sink.len();
+        let raw = raw::read(table, span, sink);
+        resolve::resolve(raw, origin, sha256_hex(hashed), before, sink)
     }
 
     /// Reads and validates a scenario file.

@@ -8,8 +8,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::Narrative;
-use super::error::Diagnostics;
-use super::values::{Override, Overrides, integer, read_override, type_name};
+use super::input::{Diagnostics, integer, nearest_name, type_name, unknown_key};
+use super::values::{Override, Overrides, read_override};
 use crate::params::{REGISTRY, find};
 
 const TOP_KEYS: [&str; 8] = [
@@ -75,7 +75,8 @@ pub(crate) struct RawArm {
 }
 
 /// Reads the document; structural errors go to `sink` and the offending entries are left out.
-pub(crate) fn read(doc: &Spanned<DeTable>, sink: &mut Diagnostics) -> RawScenario {
+/// `doc` is the scenario's table, written at `span` (the whole file, or a sweep's `[base]`).
+pub(crate) fn read(doc: &DeTable, span: Range<usize>, sink: &mut Diagnostics) -> RawScenario {
     let mut raw = RawScenario {
         name: None,
         description: None,
@@ -84,10 +85,10 @@ pub(crate) fn read(doc: &Spanned<DeTable>, sink: &mut Diagnostics) -> RawScenari
         population: RawPopulation::default(),
         params: Overrides::default(),
         arms: Vec::new(),
-        arms_span: doc.span(),
+        arms_span: span,
         narrative: None,
     };
-    for (key, value) in doc.get_ref().iter() {
+    for (key, value) in doc.iter() {
         let name = key.get_ref().as_ref();
         match name {
             "name" => raw.name = string(name, value, sink),
@@ -130,14 +131,6 @@ fn unknown_top_level_key(name: &str) -> String {
         );
     }
     unknown_key(name, &TOP_KEYS)
-}
-
-/// "unknown key" with the nearest valid key, or the list of valid keys if none is near.
-pub(crate) fn unknown_key(name: &str, valid: &[&str]) -> String {
-    match super::nearest_name(name, valid.iter().copied()) {
-        Some(near) => format!("unknown key, did you mean `{near}`?"),
-        None => format!("unknown key: expected one of {}", valid.join(", ")),
-    }
 }
 
 fn string(path: &str, value: &Spanned<DeValue>, sink: &mut Diagnostics) -> Option<At<String>> {
@@ -251,7 +244,7 @@ fn read_params(table: &DeTable, prefix: &str, sink: &mut Diagnostics) -> Overrid
 
 fn unknown_parameter(name: &str) -> String {
     let names = REGISTRY.iter().map(|d| d.name);
-    match super::nearest_name(name, names) {
+    match nearest_name(name, names) {
         Some(near) => format!("unknown parameter, did you mean `{near}`?"),
         None => "unknown parameter (`sprx params` lists them all)".to_string(),
     }
@@ -307,7 +300,7 @@ fn read_arm(table: &DeTable, span: Range<usize>, prefix: &str, sink: &mut Diagno
                         .iter()
                         .copied()
                         .chain(REGISTRY.iter().map(|d| d.name));
-                    let message = match super::nearest_name(name, valid) {
+                    let message = match nearest_name(name, valid) {
                         Some(near) => format!("unknown key, did you mean `{near}`?"),
                         None => "unknown key: expected name, preset, description or a model parameter (`sprx params` lists them)".to_string(),
                     };

@@ -4,24 +4,27 @@
 
 use std::ops::{Range, RangeInclusive};
 
-use super::error::Diagnostics;
+use super::input::{Diagnostics, nearest_name};
 use super::raw::{At, Count, RawArm, RawScenario};
 use super::values::Overrides;
 use super::{Arm, Population, RunSettings, Scenario, limits};
 use crate::params::{Params, Preset};
 
-/// Validates `raw`; returns the scenario only if no error was found (here or before).
+/// Validates `raw`; returns the scenario only if no error was found in it (`errors_before` is
+/// how many the sink held before this scenario was read: a sweep file's own mistakes do not make
+/// its inline base invalid).
 pub(crate) fn resolve(
     raw: RawScenario,
     origin: &str,
     sha256: String,
+    errors_before: usize,
     sink: &mut Diagnostics,
 ) -> Option<Scenario> {
     let run = resolve_run(&raw, sink);
     let population = resolve_population(&raw, sink);
     let arms = resolve_arms(&raw, sink);
     let baseline = resolve_baseline(&raw, &arms, sink);
-    if sink.len() > 0 {
+    if sink.len() > errors_before {
         return None;
     }
     Some(Scenario {
@@ -247,8 +250,7 @@ fn arm_preset(
                     "unknown preset `{value}`: expected one of {}",
                     preset_names()
                 );
-                if let Some(near) = super::nearest_name(value, Preset::ALL.iter().map(|p| p.name()))
-                {
+                if let Some(near) = nearest_name(value, Preset::ALL.iter().map(|p| p.name())) {
                     message.push_str(&format!(" (did you mean `{near}`?)"));
                 }
                 sink.error(span, &path, message);
@@ -320,7 +322,7 @@ fn resolve_baseline(raw: &RawScenario, arms: &[Arm], sink: &mut Diagnostics) -> 
                 "no arm is named `{value}`: the baseline must be one of the arms ({})",
                 names.join(", ")
             );
-            if let Some(near) = super::nearest_name(value, names.iter().copied()) {
+            if let Some(near) = nearest_name(value, names.iter().copied()) {
                 message.push_str(&format!(" (did you mean `{near}`?)"));
             }
             sink.error(span, "baseline", message);

@@ -8,7 +8,7 @@ use serde::Serialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::error::Diagnostics;
+use super::input::{Diagnostics, nearest_name, number, type_name};
 use crate::params::{Kind, NEED_NAMES, ParamDef, Params, QUINTILE_NAMES, slot_label};
 
 /// The slots one scenario key sets for one parameter.
@@ -153,38 +153,6 @@ fn expected_form(dims: &[&[&str]]) -> String {
     }
 }
 
-/// A TOML value's type, for messages.
-pub(crate) fn type_name(value: &DeValue) -> &'static str {
-    match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
-
-/// The integer written, whatever its radix; `None` if it does not fit in 128 bits.
-pub(crate) fn integer(value: &toml::de::DeInteger) -> Option<i128> {
-    i128::from_str_radix(value.as_str(), value.radix()).ok()
-}
-
-/// A number from an integer or float.
-fn number(value: &DeValue) -> Result<f64, String> {
-    match value {
-        DeValue::Integer(i) => integer(i)
-            .map(|i| i as f64)
-            .ok_or_else(|| format!("{i} is too large")),
-        DeValue::Float(f) => f
-            .as_str()
-            .parse::<f64>()
-            .map_err(|_| format!("{} is not a number", f.as_str())),
-        other => Err(format!("expected a number, got {}", type_name(other))),
-    }
-}
-
 /// Reads the value of parameter `def` written at `key_path`; errors go to `sink`.
 pub(crate) fn read_override(
     def: &'static ParamDef,
@@ -264,7 +232,7 @@ fn unknown_label(labels: &[&str], label: &str) -> String {
         "unknown {noun} `{label}`: expected one of {}",
         labels.join(", ")
     );
-    if let Some(near) = super::nearest_name(label, labels.iter().copied()) {
+    if let Some(near) = nearest_name(label, labels.iter().copied()) {
         message.push_str(&format!(" (did you mean `{near}`?)"));
     }
     message

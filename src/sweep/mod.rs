@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 pub use spec::{Domain, MetricSpec, Sweep, SweepParam};
 
-use crate::scenario::ScenarioError;
+use crate::scenario::{Diagnostic, ScenarioError};
 
 /// Why a sweep could not be run. [`SweepError::exit_code`] separates bad input (2) from
 /// failures while running (1).
@@ -35,9 +35,13 @@ pub enum SweepError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// Positioned diagnostics, `file:line:col: key: message`.
-    #[error("{}", render(.0))]
-    Invalid(Vec<String>),
+    /// Positioned diagnostics, `file:line:col: key: message`, in file order; `omitted` counts
+    /// those past [`crate::scenario::MAX_DIAGNOSTICS`].
+    #[error("{}", render(diagnostics, *omitted))]
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        omitted: usize,
+    },
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
     /// The command line or the output directory does not fit the request.
@@ -48,10 +52,14 @@ pub enum SweepError {
     Runtime(String),
 }
 
-fn render(lines: &[String]) -> String {
-    let mut out: Vec<String> = lines.iter().map(|l| format!("error: {l}")).collect();
-    if lines.len() > 1 {
-        out.push(format!("{} errors in the sweep file", lines.len()));
+fn render(diagnostics: &[Diagnostic], omitted: usize) -> String {
+    let mut out: Vec<String> = diagnostics.iter().map(|d| format!("error: {d}")).collect();
+    if omitted > 0 {
+        out.push(format!("error: … and {omitted} more errors"));
+    }
+    let total = diagnostics.len() + omitted;
+    if total > 1 {
+        out.push(format!("{total} errors in the sweep file"));
     }
     out.join("\n")
 }

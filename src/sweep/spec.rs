@@ -31,8 +31,8 @@ use super::SweepError;
 use super::design::Design;
 use crate::metrics::summary::{SUMMARY_METRICS, metric_index};
 use crate::params::{Kind, ParamDef, REGISTRY, element_slots, find, fmt_num, slot_label};
-use crate::scenario::type_name;
-use crate::scenario::{Scenario, nearest_name, sha256_hex};
+use crate::scenario::input::{Diagnostics, nearest_name, number, type_name, unknown_key, whole};
+use crate::scenario::{Scenario, ScenarioError, sha256_hex};
 
 const TOP_KEYS: [&str; 4] = ["base", "metrics", "design", "parameter"];
 const DESIGN_KEYS: [&str; 9] = [
@@ -147,59 +147,12 @@ pub struct MetricSpec {
     pub minus: Option<usize>,
 }
 
-/// Collects positioned errors against the sweep file text.
-struct Sink<'s> {
-    file: &'s str,
-    source: &'s str,
-    errors: Vec<(usize, String)>,
-}
-
-impl<'s> Sink<'s> {
-    fn error(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
-        let offset = span.start.min(self.source.len());
-        let before = self.source.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let key = if key.is_empty() {
-            String::new()
-        } else {
-            format!("{key}: ")
-        };
-        let text = format!("{}:{line}:{column}: {key}{}", self.file, message.into());
-        if !self.errors.iter().any(|(_, t)| *t == text) {
-            self.errors.push((offset, text));
-        }
-    }
-
-    fn into_error(mut self) -> SweepError {
-        self.errors.sort_by_key(|(o, _)| *o);
-        SweepError::Invalid(self.errors.into_iter().map(|(_, t)| t).collect())
-    }
-}
-
-fn number(value: &DeValue) -> Result<f64, String> {
-    match value {
-        DeValue::Integer(i) => i128::from_str_radix(i.as_str(), i.radix())
-            .map(|v| v as f64)
-            .map_err(|_| format!("{} is too large", i.as_str())),
-        DeValue::Float(f) => f
-            .as_str()
-            .parse::<f64>()
-            .map_err(|_| format!("{} is not a number", f.as_str())),
-        other => Err(format!("expected a number, got {}", type_name(other))),
-    }
-}
-
-fn whole(value: &DeValue, min: u64, max: u64) -> Result<u64, String> {
-    match value {
-        DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
-            Ok(v) if v >= i128::from(min) && v <= i128::from(max) => Ok(v as u64),
-            _ => Err(format!(
-                "expected a whole number in {min} ..= {max}, got {}",
-                i.as_str()
-            )),
-        },
-        other => Err(format!("expected a whole number, got {}", type_name(other))),
+/// The diagnostics collected while reading a sweep file, as an error.
+fn sweep_error(sink: Diagnostics) -> SweepError {
+    let (diagnostics, omitted) = sink.into_sorted();
+    SweepError::Invalid {
+        diagnostics,
+        omitted,
     }
 }
 
@@ -233,21 +186,17 @@ impl Sweep {
     /// Parses and validates sweep text; `origin` names it in errors and `dir` is where a
     /// `base = "…"` path is relative to.
     pub fn parse(source: &str, origin: &str, dir: &Path) -> Result<Sweep, SweepError> {
-        let mut sink = Sink {
-            file: origin,
-            source,
-            errors: Vec::new(),
-        };
+        let mut sink = Diagnostics::new(origin, source);
         let (doc, syntax) = DeTable::parse_recoverable(source);
         if !syntax.is_empty() {
             for e in syntax {
                 let span = e.span().unwrap_or(0..0);
                 sink.error(&span, "", format!("invalid TOML: {}", e.message()));
             }
-            return Err(sink.into_error());
+            return Err(sweep_error(sink));
         }
         let mut base: Option<(Scenario, String)> = None;
-        let mut base_error: Option<SweepError> = None;
+        let mut base_error: Option<ScenarioError> = None;
         let mut base_seen = false;
         let mut metrics_raw: Option<&Spanned<DeValue>> = None;
         let mut params_raw: Option<&Spanned<DeValue>> = None;
@@ -268,7 +217,7 @@ impl Sweep {
                                 Ok(text) => {
                                     match Scenario::parse(&text, &file.display().to_string()) {
                                         Ok(s) => base = Some((s, text)),
-                                        Err(e) => base_error = Some(SweepError::Scenario(e)),
+                                        Err(e) => base_error = Some(e),
                                     }
                                 }
                                 Err(e) => sink.error(
@@ -278,11 +227,19 @@ impl Sweep {
                                 ),
                             }
                         }
-                        DeValue::Table(_) => {
-                            let text = inline_base(source);
-                            match Scenario::parse(&text, &format!("{origin} [base]")) {
-                                Ok(s) => base = Some((s, String::new())),
-                                Err(e) => base_error = Some(SweepError::Scenario(e)),
+                        DeValue::Table(t) => {
+                            // Read in place: errors point into the sweep file, keys as `base.…`.
+                            let scenario = sink.with_key_prefix("base.", |sink| {
+                                Scenario::from_table(
+                                    t,
+                                    value.span(),
+                                    &format!("{origin} [base]"),
+                                    source,
+                                    sink,
+                                )
+                            });
+                            if let Some(s) = scenario {
+                                base = Some((s, String::new()));
                             }
                         }
                         other => sink.error(
@@ -338,20 +295,24 @@ impl Sweep {
             );
         }
         if let Some(e) = base_error {
-            // The base's own errors come first: the rest is checked against it.
-            if sink.errors.is_empty() {
-                return Err(e);
-            }
-            let mut lines: Vec<String> = sink.errors.iter().map(|(_, t)| t.clone()).collect();
-            lines.extend(
-                e.to_string()
-                    .lines()
-                    .map(|l| l.strip_prefix("error: ").unwrap_or(l).to_string()),
-            );
-            return Err(SweepError::Invalid(lines));
+            // A separate base file has its own diagnostics; the sweep file's follow them.
+            return Err(match e {
+                ScenarioError::Invalid {
+                    mut diagnostics,
+                    omitted,
+                } if !sink.is_empty() => {
+                    let (mine, also_omitted) = sink.into_sorted();
+                    diagnostics.extend(mine);
+                    SweepError::Invalid {
+                        diagnostics,
+                        omitted: omitted + also_omitted,
+                    }
+                }
+                e => SweepError::Scenario(e),
+            });
         }
         let Some((base, base_text)) = base else {
-            return Err(sink.into_error());
+            return Err(sweep_error(sink));
         };
         let arm_names: Vec<&str> = base.arms.iter().map(|a| a.name.as_str()).collect();
         let params = match params_raw {
@@ -381,11 +342,11 @@ impl Sweep {
         } else {
             None
         };
-        if !sink.errors.is_empty() {
-            return Err(sink.into_error());
+        if !sink.is_empty() {
+            return Err(sweep_error(sink));
         }
         let Some(built) = built else {
-            return Err(sink.into_error());
+            return Err(sweep_error(sink));
         };
         let mut hashed = source.to_string();
         hashed.push_str(&base_text);
@@ -403,72 +364,13 @@ impl Sweep {
     }
 }
 
-fn unknown_key(name: &str, valid: &[&str]) -> String {
-    match nearest_name(name, valid.iter().copied()) {
-        Some(near) => format!("unknown key, did you mean `{near}`?"),
-        None => format!("unknown key: expected one of {}", valid.join(", ")),
-    }
-}
-
-/// The `[base]` subtree of the sweep text as a scenario text with the same lines and columns:
-/// other tables are blanked and `[base.x]` headers become `[     x]`, so the scenario's own
-/// errors point into the sweep file.
-fn inline_base(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut in_base = false;
-    for line in source.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let header = header_name(trimmed);
-        let keep = match &header {
-            Some(h) if h.as_str() == "base" => {
-                in_base = true;
-                false
-            }
-            Some(h) if h.starts_with("base.") => {
-                in_base = true;
-                true
-            }
-            Some(h) if TOP_KEYS.contains(&h.split('.').next().unwrap_or("")) => {
-                in_base = false;
-                false
-            }
-            _ => in_base,
-        };
-        if keep && header.is_some() {
-            // `[base.run]` → `[     run]`: TOML allows spaces inside a header.
-            let at = line.find("base.").unwrap_or(0);
-            out.push_str(&line[..at]);
-            out.push_str("     ");
-            out.push_str(&line[at + 5..]);
-        } else if keep {
-            out.push_str(line);
-        } else {
-            out.extend(line.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
-        }
-    }
-    out
-}
-
-/// The dotted name of a `[table]` or `[[array]]` header line, without spaces.
-fn header_name(line: &str) -> Option<String> {
-    let rest = line.strip_prefix('[')?;
-    let rest = rest.strip_prefix('[').unwrap_or(rest);
-    let end = rest.find(']')?;
-    let name: String = rest[..end].chars().filter(|c| !c.is_whitespace()).collect();
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-    valid.then_some(name)
-}
-
-fn read_design(table: &DeTable, d: &mut RawDesign, sink: &mut Sink) {
+fn read_design(table: &DeTable, d: &mut RawDesign, sink: &mut Diagnostics) {
     for (key, value) in table.iter() {
         let name = key.get_ref().as_ref();
         let path = format!("design.{name}");
         let v = value.get_ref();
         let span = value.span();
-        let size = |sink: &mut Sink, max: u64| match whole(v, 1, max) {
+        let size = |sink: &mut Diagnostics, max: u64| match whole(v, 1, max) {
             Ok(n) => Some(n as usize),
             Err(m) => {
                 sink.error(&span, &path, m);
@@ -557,7 +459,7 @@ fn size_key(kind: &str) -> &'static str {
     }
 }
 
-fn build_design(d: &RawDesign, params: &[SweepParam], sink: &mut Sink) -> Option<Design> {
+fn build_design(d: &RawDesign, params: &[SweepParam], sink: &mut Diagnostics) -> Option<Design> {
     let Some(kind) = &d.kind else {
         sink.error(
             &d.span,
@@ -580,7 +482,7 @@ fn build_design(d: &RawDesign, params: &[SweepParam], sink: &mut Sink) -> Option
             );
         }
     }
-    let missing = |sink: &mut Sink| {
+    let missing = |sink: &mut Diagnostics| {
         sink.error(
             &kind.span(),
             &format!("design.{}", size_key(kind_name)),
@@ -678,7 +580,11 @@ fn build_design(d: &RawDesign, params: &[SweepParam], sink: &mut Sink) -> Option
     }
 }
 
-fn read_parameters(value: &Spanned<DeValue>, arms: &[&str], sink: &mut Sink) -> Vec<SweepParam> {
+fn read_parameters(
+    value: &Spanned<DeValue>,
+    arms: &[&str],
+    sink: &mut Diagnostics,
+) -> Vec<SweepParam> {
     let DeValue::Array(items) = value.get_ref() else {
         sink.error(
             &value.span(),
@@ -714,7 +620,7 @@ fn read_parameter(
     span: Range<usize>,
     path: &str,
     arms: &[&str],
-    sink: &mut Sink,
+    sink: &mut Diagnostics,
 ) -> Option<SweepParam> {
     let mut name: Option<(String, Range<usize>)> = None;
     let mut range: Option<(&DeArray, Range<usize>)> = None;
@@ -871,7 +777,7 @@ fn numbers(
     def: &ParamDef,
     name: &str,
     path: &str,
-    sink: &mut Sink,
+    sink: &mut Diagnostics,
 ) -> Option<Vec<f64>> {
     let mut out = Vec::new();
     let mut ok = true;
@@ -887,7 +793,11 @@ fn numbers(
     ok.then_some(out)
 }
 
-fn read_metrics(value: &Spanned<DeValue>, arms: &[&str], sink: &mut Sink) -> Vec<MetricSpec> {
+fn read_metrics(
+    value: &Spanned<DeValue>,
+    arms: &[&str],
+    sink: &mut Diagnostics,
+) -> Vec<MetricSpec> {
     let DeValue::Array(items) = value.get_ref() else {
         sink.error(
             &value.span(),
@@ -1041,16 +951,34 @@ mod tests {
         assert!(parse_metric("nobody : wellbeing_mean", &arms).is_err());
     }
 
+    const INLINE: &str = "metrics = [\"no_sp : wellbeing_mean\"]\nbase.name = \"dotted\"\nbase.baseline = \"no_sp\"\n[base.run]\nseed = 1\nweeks = WEEKS\n[design]\nkind = \"lhs\"\npoints = 2\n[[base.arm]]\nname = \"no_sp\"\n[[parameter]]\nname = \"lw_per_pcn\"\n";
+
     #[test]
-    fn inline_base_keeps_lines_and_columns() {
-        let text = "metrics = [\"a\"]\n[base]\nbaseline = \"x\"\n[base.run]\nseed = 1\n[design]\nkind = \"lhs\"\n[[base.arm]]\nname = \"x\"\n";
-        let base = inline_base(text);
-        assert_eq!(base.len(), text.len());
-        assert_eq!(base.lines().count(), text.lines().count());
-        let lines: Vec<&str> = base.lines().collect();
-        assert_eq!(lines[2], "baseline = \"x\"");
-        assert_eq!(lines[3], "[     run]");
-        assert_eq!(lines[6].trim(), "");
-        assert_eq!(lines[7], "[[     arm]]");
+    fn inline_base_is_read_in_place_with_dotted_keys() {
+        let text = INLINE.replace("WEEKS", "10");
+        let sweep = Sweep::parse(&text, "s.toml", Path::new("."))
+            .unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+        assert_eq!(sweep.base.name.as_deref(), Some("dotted"));
+        assert_eq!(sweep.base.run.weeks, 10);
+        assert_eq!(sweep.base.origin, "s.toml [base]");
+    }
+
+    #[test]
+    fn inline_base_errors_point_into_the_sweep_file_with_their_key() {
+        let text = INLINE
+            .replace("WEEKS", "0")
+            .replace("points = 2", "points = 0");
+        let Err(e) = Sweep::parse(&text, "s.toml", Path::new(".")) else {
+            panic!("expected errors");
+        };
+        let lines: Vec<String> = e.to_string().lines().map(str::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "error: s.toml:6:9: base.run.weeks: 0 is out of range: allowed 1 ..= 5200",
+                "error: s.toml:9:10: design.points: expected a whole number in 1 ..= 16777216, got 0",
+                "2 errors in the sweep file",
+            ]
+        );
     }
 }

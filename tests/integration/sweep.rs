@@ -370,7 +370,7 @@ fn inline_base_errors_point_into_the_sweep_file() {
     let out = sprx(&["sweep", s(&sweep), "--out", s(&tmp.path().join("o"))]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("sweep.toml [base]:7:9: run.weeks"), "{err}");
+    assert!(err.contains("sweep.toml:7:9: base.run.weeks"), "{err}");
 }
 
 #[test]
