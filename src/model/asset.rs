@@ -88,21 +88,42 @@ pub fn find_asset(assets: &[Asset], category: usize) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
+/// Weekly attendance probability before the clamp: `attend_prob_base + attend_prob_activation·a`
+/// (MODEL.md §6.6: 0.5 + 0.4·a). Valid parameters allow up to 2: the clamp makes attendance
+/// certain there.
+pub fn raw_attendance_probability(activation: f64, p: &Params) -> f64 {
+    p.attend_prob_base + p.attend_prob_activation * activation
+}
+
 /// Weekly probability that a connected patient with activation `a` attends.
 pub fn attendance_probability(activation: f64, p: &Params) -> f64 {
-    (p.attend_prob_base + p.attend_prob_activation * activation).clamp(0.0, 1.0)
+    raw_attendance_probability(activation, p).clamp(0.0, 1.0)
+}
+
+/// Weekly closure probability before the clamp:
+/// `close_rate·(1 + overload_factor·[full])·(1 − funding_follows)`. Valid parameters allow up
+/// to 101 (a full asset at `close_rate` 1): the clamp makes closure certain there.
+pub fn raw_closure_probability(full: bool, p: &Params) -> f64 {
+    let overload = if full { 1.0 + p.overload_factor } else { 1.0 };
+    p.close_rate * overload * (1.0 - p.funding_follows)
 }
 
 /// Weekly closure probability: `close_rate·(1 + overload_factor·[full])·(1 − funding_follows)`.
 pub fn closure_probability(full: bool, p: &Params) -> f64 {
-    let overload = if full { 1.0 + p.overload_factor } else { 1.0 };
-    (p.close_rate * overload * (1.0 - p.funding_follows)).clamp(0.0, 1.0)
+    raw_closure_probability(full, p).clamp(0.0, 1.0)
+}
+
+/// Weekly opening probability of an asset of category `k` before the clamp:
+/// `asset_count[k]·close_rate·(1 + infra)`. It exceeds 1 for valid parameters (many assets, a
+/// high closure rate): the clamp makes an opening certain there.
+pub fn raw_opening_probability(k: usize, p: &Params) -> f64 {
+    f64::from(p.asset_count[k]) * p.close_rate * (1.0 + p.infra)
 }
 
 /// Weekly probability that a new asset of category `k` opens:
 /// `asset_count[k]·close_rate·(1 + infra)`.
 pub fn opening_probability(k: usize, p: &Params) -> f64 {
-    (f64::from(p.asset_count[k]) * p.close_rate * (1.0 + p.infra)).clamp(0.0, 1.0)
+    raw_opening_probability(k, p).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -62,9 +62,16 @@ impl LinkWorker {
         self.stress = (self.stress + up - down).max(0.0);
     }
 
+    /// Weekly probability of leaving before the clamp: `turnover_base + turnover_stress·s`.
+    /// Stress has no upper bound, so this exceeds 1 under enough pressure: the clamp makes
+    /// leaving certain there.
+    pub fn raw_turnover_probability(&self, p: &Params) -> f64 {
+        p.turnover_base + p.turnover_stress * self.stress
+    }
+
     /// Weekly probability of leaving, with the updated stress.
     pub fn turnover_probability(&self, p: &Params) -> f64 {
-        (p.turnover_base + p.turnover_stress * self.stress).clamp(0.0, 1.0)
+        self.raw_turnover_probability(p).clamp(0.0, 1.0)
     }
 
     /// The link worker leaves: the post is vacant for `vacancy_weeks`; the caseload is handed
@@ -123,15 +130,38 @@ const DRAW_NEEDS: usize = 2; // find at 2 + 2k, take-up at 3 + 2k
 const DRAW_ANCHOR: usize = 14;
 const SESSION_DRAWS: usize = 15;
 
+/// Uptake probability before the clamp: `readiness_scale·τ·(floor + (1 − floor)·a)·c`
+/// (seed 003: motivation × capacity). A product of numbers in [0, 1], so within [0, 1].
+pub fn raw_readiness(patient: &Patient, p: &Params) -> f64 {
+    let floor = p.readiness_activation_floor;
+    p.readiness_scale
+        * patient.trust
+        * (floor + (1.0 - floor) * patient.activation)
+        * patient.capacity
+}
+
 /// Probability that the patient takes up an asset the link worker found:
 /// `readiness_scale·τ·(floor + (1 − floor)·a)·c` (seed 003: motivation × capacity).
 pub fn readiness(patient: &Patient, p: &Params) -> f64 {
-    let floor = p.readiness_activation_floor;
-    (p.readiness_scale
-        * patient.trust
-        * (floor + (1.0 - floor) * patient.activation)
-        * patient.capacity)
-        .clamp(0.0, 1.0)
+    raw_readiness(patient, p).clamp(0.0, 1.0)
+}
+
+/// Per-session probability that an uncovered medical need costs a GP consultation, before the
+/// clamp: `uncover·(1 − mdt_share)`, within [0, 1] for both in [0, 1].
+pub fn raw_uncover_probability(p: &Params) -> f64 {
+    p.uncover * (1.0 - p.mdt_share)
+}
+
+/// Per-session probability of a drop-out before the clamp: `session_dropout·(1 − τ)`, within
+/// [0, 1] for both in [0, 1].
+pub fn raw_session_dropout_probability(trust: f64, p: &Params) -> f64 {
+    p.session_dropout * (1.0 - trust)
+}
+
+/// Probability that a link worker keeps holding an unconnected patient with a structural need
+/// at the session limit: the parameter `anchor` itself, used unclamped.
+pub fn anchor_probability(p: &Params) -> f64 {
+    p.anchor
 }
 
 /// One weekly session (MODEL.md §6.5, steps 1-6). `buy_in` is the referring practice's
@@ -177,12 +207,12 @@ pub fn session(
     );
 
     // 3. An uncovered medical need costs a GP consultation unless the team absorbs it.
-    if draws[DRAW_UNCOVER] < (p.uncover * (1.0 - p.mdt_share)).clamp(0.0, 1.0) {
+    if draws[DRAW_UNCOVER] < raw_uncover_probability(p).clamp(0.0, 1.0) {
         report.generated += 1;
     }
 
     // 4. Drop-out, less likely the more the patient trusts the service.
-    if draws[DRAW_DROPOUT] < (p.session_dropout * (1.0 - patient.trust)).clamp(0.0, 1.0) {
+    if draws[DRAW_DROPOUT] < raw_session_dropout_probability(patient.trust, p).clamp(0.0, 1.0) {
         patient.leave_pathway(week, p.cooldown_weeks);
         report.end = SessionEnd::DroppedOut;
         return report;
@@ -200,7 +230,8 @@ pub fn session(
 
     // 6. Discharge at the session limit, unless held as an anchor for a structural need.
     if n == p.sessions_max && !case.holding {
-        case.holding = has_structural_need(patient.needs) && draws[DRAW_ANCHOR] < p.anchor;
+        case.holding =
+            has_structural_need(patient.needs) && draws[DRAW_ANCHOR] < anchor_probability(p);
     }
     if n >= p.sessions_max && (!case.holding || n >= p.anchor_sessions_max) {
         patient.leave_pathway(week, p.cooldown_weeks);

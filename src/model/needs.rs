@@ -67,7 +67,9 @@ impl NeedTables {
 }
 
 /// Weekly onset hazard of need `k` in quintile `q`, chosen so that without assets the need's
-/// long-run prevalence is `m·π/(m·π + 1 − π)` (π itself when m = 1).
+/// long-run prevalence is `m·π/(m·π + 1 − π)` (π itself when m = 1). This is the value before
+/// the clamp: valid parameters allow it to exceed 1 (e.g. m = 20, π = 0.95, D = 1), and the
+/// draw's threshold ([`threshold_u32`]) clamps it, so the need then starts surely.
 pub fn onset_hazard(p: &Params, k: usize, q: usize) -> f64 {
     let pi = p.need_prevalence[k];
     p.need_deprivation_multiplier[k][q] * pi / ((1.0 - pi) * p.need_duration_weeks[k])
@@ -84,6 +86,24 @@ pub fn attendance_boost(p: &Params, k: usize, attended: usize, capacity: f64) ->
     };
     let social = if k == LONELINESS { p.e_social } else { 0.0 };
     own + social
+}
+
+/// Weekly resolution hazard of present need `k` before the clamp: `r_k = 1/D_k`, plus
+/// `boost_k` if the patient attended an asset of category `attended` last week. `r_k` alone is
+/// within (0, 1] (D ≥ 1); with the boost valid parameters allow up to 3, and the draw's
+/// threshold ([`threshold_u32`]) clamps it, so the need then resolves surely.
+#[inline]
+pub fn raw_resolution_hazard(
+    tables: &NeedTables,
+    p: &Params,
+    k: usize,
+    attended: Option<usize>,
+    capacity: f64,
+) -> f64 {
+    match attended {
+        None => tables.resolve[k],
+        Some(category) => tables.resolve[k] + attendance_boost(p, k, category, capacity),
+    }
 }
 
 /// The 32-bit uniform of need `k`: each 64-bit word of the patient's weekly draws serves two
@@ -138,7 +158,7 @@ pub fn update_needs(
                         next |= bit;
                     }
                 } else {
-                    let hazard = tables.resolve[k] + attendance_boost(p, k, category, capacity);
+                    let hazard = raw_resolution_hazard(tables, p, k, Some(category), capacity);
                     if u < threshold_u32(hazard) {
                         next &= !bit;
                     }

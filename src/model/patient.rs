@@ -197,15 +197,15 @@ impl Patient {
         self.consultation(u, p, tables)
     }
 
-    /// MODEL.md §6.3: one uniform `u` decides between a medical, a social or no consultation.
+    /// MODEL.md §6.3 before the cap: `(p_med, p_med + p_soc)` for this week's state, with the
+    /// activation factor and the holding relief applied. Both are ≥ 0 for valid parameters
+    /// (the factor `intercept − slope·a` is ≥ 0 because `check_consistency` keeps the slope
+    /// below the intercept), but frailty is unbounded, so they can exceed 1: the cap
+    /// `consult_p_max` (≤ 1) is part of MODEL.md's rule.
     #[inline(always)]
-    fn consultation(&self, u: f64, p: &Params, tables: &NeedTables) -> Consultation {
+    pub fn raw_consult_probabilities(&self, p: &Params, tables: &NeedTables) -> (f64, f64) {
         let factor = p.consult_activation_intercept - p.consult_activation_slope * self.activation;
         let p_med = self.p_med * factor;
-        let cap = p.consult_p_max;
-        if u < if p_med < cap { p_med } else { cap } {
-            return Consultation::Medical;
-        }
         let low = if self.wellbeing <= p.low_wellbeing_threshold {
             p.u_low
         } else {
@@ -215,8 +215,18 @@ impl Patient {
         if self.pathway == Pathway::Supported {
             p_soc *= 1.0 - p.holding_relief;
         }
-        let p_any = p_med + p_soc;
-        if u < if p_any < cap { p_any } else { cap } {
+        (p_med, p_med + p_soc)
+    }
+
+    /// MODEL.md §6.3: one uniform `u` decides between a medical, a social or no consultation:
+    /// medical if `u < min(p_med, cap)`, else social if `u < min(p_med + p_soc, cap)`.
+    #[inline(always)]
+    pub fn consultation(&self, u: f64, p: &Params, tables: &NeedTables) -> Consultation {
+        let (p_med, p_any) = self.raw_consult_probabilities(p, tables);
+        let cap = p.consult_p_max;
+        if u < if p_med < cap { p_med } else { cap } {
+            Consultation::Medical
+        } else if u < if p_any < cap { p_any } else { cap } {
             Consultation::Social
         } else {
             Consultation::None

@@ -3,8 +3,9 @@
 //! (provenance). The report is built only from these files, so it can be regenerated from any
 //! finished run without running the model again.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -38,6 +39,8 @@ pub struct Weekly {
     pub columns: HashMap<String, usize>,
     pub arms: Vec<ArmWeeks>,
     pub weeks: usize,
+    /// Every column the report has asked for, so a test can check each one exists.
+    columns_read: Mutex<BTreeSet<String>>,
 }
 
 /// A run directory, read.
@@ -46,6 +49,9 @@ pub struct RunDir {
     pub summary: Value,
     pub manifest: Value,
     pub weekly: Weekly,
+    /// Every summary metric the report has asked for, so a test can check each one exists in
+    /// `summary.json` (a misspelt name would otherwise show as a silent "—").
+    metrics_read: Mutex<BTreeSet<String>>,
 }
 
 fn read_text(path: &Path) -> Result<String, ReportError> {
@@ -78,6 +84,7 @@ impl RunDir {
             summary: read_json(&dir.join("summary.json"))?,
             manifest: read_json(&manifest_path)?,
             weekly: Weekly::read(&dir.join("weekly.csv"))?,
+            metrics_read: Mutex::default(),
         })
     }
 
@@ -99,6 +106,11 @@ impl RunDir {
 
     /// An arm's estimate of a metric; `paired` for the difference against the baseline.
     pub fn estimate(&self, arm: &str, metric: &str, paired: bool) -> Option<Estimate> {
+        if let Ok(mut read) = self.metrics_read.lock()
+            && !read.contains(metric)
+        {
+            read.insert(metric.to_string());
+        }
         let group = if paired {
             "paired_vs_baseline"
         } else {
@@ -115,6 +127,14 @@ impl RunDir {
             ci95: [ci(0), ci(1)],
             n: e["n"].as_u64().unwrap_or(0) as usize,
         })
+    }
+
+    /// The names of the summary metrics asked for so far, in order.
+    pub fn metrics_read(&self) -> Vec<String> {
+        self.metrics_read
+            .lock()
+            .map(|read| read.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// An arm's mean of a metric.
@@ -192,6 +212,7 @@ impl Weekly {
             columns,
             arms,
             weeks,
+            columns_read: Mutex::default(),
         })
     }
 
@@ -200,6 +221,19 @@ impl Weekly {
     }
 
     pub fn column(&self, name: &str) -> Option<usize> {
+        if let Ok(mut read) = self.columns_read.lock()
+            && !read.contains(name)
+        {
+            read.insert(name.to_string());
+        }
         self.columns.get(name).copied()
+    }
+
+    /// The names of the columns asked for so far, in order.
+    pub fn columns_read(&self) -> Vec<String> {
+        self.columns_read
+            .lock()
+            .map(|read| read.iter().cloned().collect())
+            .unwrap_or_default()
     }
 }

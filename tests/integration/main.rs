@@ -56,3 +56,22 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
+
+/// Whether the tests run in CI: the `CI` environment variable is set to anything but empty,
+/// `0` or `false` (CI services set `CI=true`; `.ci/run` exports it).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
+    })
+}
+
+/// A check that cannot run on this machine: skipped loudly on a developer's machine, but a
+/// failure in CI, so that a broken install step cannot pass as a skip.
+pub fn cannot_run(reason: &str) {
+    assert!(
+        !in_ci(),
+        "{reason}; CI is set, so this check must run here: fix the CI machine's set-up"
+    );
+    eprintln!("\n*** SKIPPED: {reason} ***\n");
+}

@@ -1,13 +1,15 @@
-//! `sprx run --report` and `sprx report`: the HTML report is one self-contained file with every
-//! chart, no external URL, and — where chromium is installed (`SPRX_CHROMIUM`, or on the PATH) —
-//! renders in a real browser without console errors. The run directory, the DOM and a
-//! screenshot are kept under the cargo target directory as a CI artefact.
+//! `sprx run --report` and `sprx report`: the HTML report is one self-contained file in which
+//! every chart draws data, every summary metric it reads exists in `summary.json`, and no URL is
+//! external. Where chromium is installed (`SPRX_CHROMIUM`, or on the PATH) it also renders in a
+//! real browser without console errors; without chromium the browser check is skipped loudly,
+//! and fails when `CI` is set. The run directory, the DOM and a screenshot are kept under the
+//! cargo target directory as a CI artefact.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sprx::report::{CHARTS, escape};
+use sprx::report::{CHARTS, RunDir, escape, render};
 
 use crate::{ok, read, sprx, stderr};
 
@@ -31,7 +33,73 @@ fn svg_element<'a>(html: &'a str, id: &str) -> Option<&'a str> {
     Some(&html[start..end])
 }
 
-/// Checks every chart: an `<svg>` with its title and drawn content.
+/// The opening tags `<name …>` in an SVG, as written by plotters (`/>`) or by a browser's DOM
+/// dump (`>`).
+fn tags<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
+    let open = format!("<{name} ");
+    svg.match_indices(&open)
+        .filter_map(|(at, _)| svg[at..].find('>').map(|end| &svg[at..at + end]))
+        .collect()
+}
+
+/// An attribute's value in an opening tag.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+fn point_count(tag: &str) -> usize {
+    attr(tag, "points").map_or(0, |p| p.split_whitespace().count())
+}
+
+/// A chart's data marks per series: series are told by their legend keys (a thick two-point line
+/// for line charts, a filled swatch for bar charts), and each series' marks are the points of its
+/// lines of three points or more, or its filled bars beyond the legend swatch. Axes, grid lines,
+/// tick marks, error bars and the legend itself count for nothing, so a chart drawn with axes
+/// and a legend but no data has no marks. Returns (series colour, marks) pairs.
+fn data_marks(svg: &str) -> Vec<(String, usize)> {
+    let polylines = tags(svg, "polyline");
+    let rects = tags(svg, "rect");
+    let line_keys: Vec<&str> = polylines
+        .iter()
+        .filter(|t| attr(t, "stroke-width") == Some("4") && point_count(t) == 2)
+        .filter_map(|t| attr(t, "stroke"))
+        .collect();
+    if !line_keys.is_empty() {
+        return line_keys
+            .iter()
+            .map(|colour| {
+                let points = polylines
+                    .iter()
+                    .filter(|t| attr(t, "stroke") == Some(colour) && point_count(t) >= 3)
+                    .map(|t| point_count(t))
+                    .sum();
+                (colour.to_string(), points)
+            })
+            .collect();
+    }
+    let filled: Vec<&str> = rects
+        .iter()
+        .filter_map(|t| attr(t, "fill"))
+        .filter(|f| !f.eq_ignore_ascii_case("none") && !f.eq_ignore_ascii_case("#FFFFFF"))
+        .collect();
+    let mut colours: Vec<&str> = filled.clone();
+    colours.sort_unstable();
+    colours.dedup();
+    colours
+        .into_iter()
+        .map(|c| {
+            (
+                c.to_string(),
+                filled.iter().filter(|f| **f == c).count() - 1,
+            )
+        })
+        .collect()
+}
+
+/// Checks every chart: an `<svg>` with its title and data drawn for every series.
 fn check_charts(html: &str, what: &str) {
     for (id, title) in CHARTS {
         let svg = svg_element(html, id).unwrap_or_else(|| panic!("{what}: chart {id} missing"));
@@ -41,15 +109,139 @@ fn check_charts(html: &str, what: &str) {
                 || svg.contains(&format!("{title}</title>")),
             "{what}: chart {id} has no title {title:?}"
         );
-        let drawn = ["<path", "<rect", "<polyline", "<polygon", "<line"]
-            .iter()
-            .map(|t| svg.matches(t).count())
-            .sum::<usize>();
+        assert!(svg.contains("<text"), "{what}: chart {id} has no text");
+        let marks = data_marks(svg);
         assert!(
-            drawn > 10 && svg.contains("<text"),
-            "{what}: chart {id} is empty:\n{svg:.400}"
+            !marks.is_empty() && marks.iter().all(|(_, n)| *n > 0),
+            "{what}: chart {id} has a series without data (colour, marks: {marks:?}):\n{svg:.600}"
         );
     }
+}
+
+/// Every summary metric the report reads exists in `summary.json` for every arm (and in the
+/// paired comparison of every arm but the baseline), and every weekly column it reads exists in
+/// `weekly.csv`: a misspelt name would otherwise show as a silent "—" or an empty line.
+fn check_names_the_report_reads(dir: &Path) {
+    let run = RunDir::read(dir).unwrap_or_else(|e| panic!("cannot read the run: {e}"));
+    render(&run, &[]).unwrap_or_else(|e| panic!("cannot render: {e}"));
+    let metrics = run.metrics_read();
+    for expected in [
+        "eval_effect_pct",
+        "gp_consults_per_1000_per_year",
+        "wellbeing_mean_q1",
+    ] {
+        assert!(
+            metrics.iter().any(|m| m == expected),
+            "the report no longer reads {expected}; read: {metrics:?}"
+        );
+    }
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.join("summary.json")))
+        .unwrap_or_else(|e| panic!("summary.json: {e}"));
+    let baseline = summary["baseline"].as_str().expect("a baseline");
+    let arms = summary["arms"].as_object().expect("arms");
+    assert_eq!(arms.len(), 3, "arms in summary.json");
+    for (arm, groups) in arms {
+        let mut tables = vec!["metrics"];
+        if arm != baseline {
+            tables.push("paired_vs_baseline");
+        }
+        for table in tables {
+            let names = groups[table]
+                .as_object()
+                .unwrap_or_else(|| panic!("{arm}: no {table}"));
+            let missing: Vec<&String> =
+                metrics.iter().filter(|m| !names.contains_key(*m)).collect();
+            assert!(
+                missing.is_empty(),
+                "the report reads metrics that summary.json does not have ({arm}, {table}): {missing:?}"
+            );
+        }
+    }
+    let columns = run.weekly.columns_read();
+    assert!(columns.iter().any(|c| c == "mean_wellbeing"), "{columns:?}");
+    let missing: Vec<&String> = columns
+        .iter()
+        .filter(|c| run.weekly.column(c).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the report reads columns that weekly.csv does not have: {missing:?}"
+    );
+}
+
+/// The chart check itself: a chart drawn from no data (axes, grid and legend only) has no data
+/// marks, and one with data has them for every series.
+#[test]
+fn charts_without_data_have_no_data_marks() {
+    use sprx::report::charts::{Band, Bar, ChartSpec, PALETTE, band_chart, bar_chart};
+    let spec = ChartSpec {
+        id: "t",
+        title: "test",
+        x_desc: "x",
+        y_desc: "y",
+    };
+    let band = |values: Vec<f64>, colour| Band {
+        name: format!("series {colour}"),
+        colour: PALETTE[colour],
+        mean: values.clone(),
+        lo: values.iter().map(|v| v - 1.0).collect(),
+        hi: values.iter().map(|v| v + 1.0).collect(),
+    };
+    let empty = band_chart(
+        &spec,
+        &[band(vec![f64::NAN; 50], 0), band(vec![f64::NAN; 50], 1)],
+        true,
+    )
+    .expect("draws");
+    let marks = data_marks(&empty);
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    assert!(marks.iter().all(|(_, n)| *n == 0), "{marks:?}");
+    let half = (0..50)
+        .map(|w| if w < 25 { f64::from(w) } else { f64::NAN })
+        .collect();
+    let one =
+        band_chart(&spec, &[band(half, 0), band(vec![f64::NAN; 50], 1)], true).expect("draws");
+    let marks = data_marks(&one);
+    assert_eq!(
+        marks.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [25, 0],
+        "{marks:?}"
+    );
+
+    let groups = vec!["a".to_string(), "b".to_string()];
+    let series = vec![
+        ("s0".to_string(), PALETTE[0]),
+        ("s1".to_string(), PALETTE[1]),
+    ];
+    let bar = |v: f64| {
+        Some(Bar {
+            value: v,
+            ci: Some((v - 1.0, v + 1.0)),
+        })
+    };
+    let empty = bar_chart(
+        &spec,
+        &groups,
+        &series,
+        &[vec![None, None], vec![None, None]],
+    )
+    .expect("draws");
+    let marks = data_marks(&empty);
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    assert!(marks.iter().all(|(_, n)| *n == 0), "{marks:?}");
+    let some = bar_chart(
+        &spec,
+        &groups,
+        &series,
+        &[vec![bar(3.0), None], vec![bar(2.0), None]],
+    )
+    .expect("draws");
+    let marks = data_marks(&some);
+    assert_eq!(
+        marks.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [2, 0],
+        "{marks:?}"
+    );
 }
 
 #[test]
@@ -69,6 +261,7 @@ fn run_report_is_one_self_contained_file_with_every_chart() {
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
     assert_eq!(html.matches("<figure").count(), CHARTS.len());
     check_charts(&html, "report.html");
+    check_names_the_report_reads(&dir);
     for external in [
         "src=\"http",
         "href=\"http",
@@ -181,8 +374,8 @@ fn console_errors(log: &str) -> Vec<&str> {
 
 fn browser_check(dir: &Path, page: &Path) {
     let Some(chromium) = chromium() else {
-        eprintln!(
-            "\n*** SKIPPED: chromium not installed (set SPRX_CHROMIUM) — browser rendering not checked ***\n"
+        crate::cannot_run(
+            "chromium not installed (set SPRX_CHROMIUM) — browser rendering not checked",
         );
         return;
     };

@@ -94,6 +94,11 @@ fn evaluation_that_fooled_us_naive_fall_is_mostly_regression_to_the_mean() {
     for arm in ["fitting_in", "belonging"] {
         let naive = r.values(arm, "eval_naive_change_pct");
         let effect = r.values(arm, "eval_effect_pct");
+        assert_eq!(
+            (naive.len(), effect.len()),
+            (6, 6),
+            "{arm}: one value per replicate"
+        );
         // |naive| − 3·|effect| per replicate: the naive fall is at least three times the
         // service's own effect.
         let margin: Vec<f64> = naive
@@ -200,20 +205,29 @@ fn inverse_care_law_deprived_referrals_connect_less() {
     let shares = [0.35, 0.25, 0.2, 0.12, 0.08];
     let service = ["bolted_on", "fitting_in", "belonging"];
     let replicates: Vec<String> = (0..12).map(|r| r.to_string()).collect();
-    // Conversion gap q5 − q1 (connections per accepted referral), averaged over the three
-    // integration levels within each replicate; and referrals per head, q1 against q5.
+    // Conversion gap q5 − q1 (connections per accepted referral) and referrals per head, q1
+    // against q5, each averaged over the three integration levels within a replicate: the arms
+    // of a replicate share their population and draws (common random numbers), so they are not
+    // independent samples, and the interval must come from one value per replicate.
+    assert_eq!(
+        totals.len(),
+        replicates.len() * 4,
+        "arms × replicates in weekly.csv"
+    );
     let mut gaps = Vec::new();
     let mut referral_ratio = Vec::new();
     for rep in &replicates {
-        let mut gap = 0.0;
+        let (mut gap, mut ratio) = (0.0, 0.0);
         for arm in service {
             let t = totals[&(arm.to_string(), rep.clone())];
             let conversion = |q: usize| t[1][q] / t[0][q];
             gap += (conversion(4) - conversion(0)) / service.len() as f64;
-            referral_ratio.push((t[0][0] / shares[0]) / (t[0][4] / shares[4]) - 2.0);
+            ratio += ((t[0][0] / shares[0]) / (t[0][4] / shares[4]) - 2.0) / service.len() as f64;
         }
         gaps.push(gap);
+        referral_ratio.push(ratio);
     }
+    assert_eq!((gaps.len(), referral_ratio.len()), (12, 12));
     above_zero(&Estimate::from_samples(gaps), "conversion q5 − q1");
     above_zero(
         &Estimate::from_samples(referral_ratio),

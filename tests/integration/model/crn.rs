@@ -15,9 +15,16 @@ fn an_arm_without_link_workers_consults_exactly_like_no_sp() {
     ];
     let plan = small(arms, 2);
     let outcomes = sprx::engine::runner::run_replicates(&plan, &[0, 1], &|| {}).expect("plan runs");
+    assert_eq!(outcomes.len(), 2, "one outcome per replicate");
     for r in &outcomes {
         let (no_sp, none) = (&r.arms[0], &r.arms[1]);
         assert!(none.pathway.accepted > 0, "referrals were made");
+        assert_eq!(no_sp.weekly.len(), plan.weeks as usize, "no_sp: weeks");
+        assert_eq!(
+            none.weekly.len(),
+            plan.weeks as usize,
+            "no_link_workers: weeks"
+        );
         for (a, b) in no_sp.weekly.iter().zip(&none.weekly) {
             assert_eq!(
                 (a.medical, a.social, a.generated),

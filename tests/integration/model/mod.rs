@@ -98,3 +98,253 @@ pub fn metric(results: &[Vec<Vec<f64>>], arm: usize, name: &str) -> Vec<f64> {
     let m = metric_index(name).unwrap_or_else(|| panic!("unknown metric {name}"));
     results.iter().map(|r| r[arm][m]).collect()
 }
+
+/// How float sums over patients are compared: exactly (same plan, same engine), or to a relative
+/// 1e-9 where the two runs add the same terms in a different order (shared vs dense storage).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PatientSums {
+    Exact,
+    Close,
+}
+
+fn same_float(a: f64, b: f64, sums: PatientSums) -> bool {
+    match sums {
+        PatientSums::Exact => a.to_bits() == b.to_bits(),
+        PatientSums::Close => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+    }
+}
+
+/// Asserts two arm outcomes equal in every field. Each struct is destructured without `..`, so a
+/// field added to `ArmOutcome`, `WeekRecord`, `PathwayTally` or `EvalTally` fails to compile here
+/// until the comparison covers it.
+pub fn assert_outcomes_equal(
+    a: &sprx::engine::ArmOutcome,
+    b: &sprx::engine::ArmOutcome,
+    sums: PatientSums,
+    what: &str,
+) {
+    let sprx::engine::ArmOutcome {
+        weekly,
+        pathway,
+        eval,
+    } = a;
+    assert_eq!(
+        weekly.len(),
+        b.weekly.len(),
+        "{what}: numbers of weeks differ"
+    );
+    assert!(!weekly.is_empty(), "{what}: no weeks recorded");
+    for (week, (x, y)) in weekly.iter().zip(&b.weekly).enumerate() {
+        assert_weeks_equal(x, y, sums, &format!("{what}, week {week}"));
+    }
+    assert_pathways_equal(pathway, &b.pathway, what);
+    match (eval, &b.eval) {
+        (Some(x), Some(y)) => assert_evals_equal(x, y, sums, what),
+        (None, None) => {}
+        _ => panic!("{what}: an evaluation on one side only"),
+    }
+}
+
+/// Every field of a week's record; float sums over patients as `sums` says, the rest exactly.
+pub fn assert_weeks_equal(
+    a: &sprx::model::observe::WeekRecord,
+    b: &sprx::model::observe::WeekRecord,
+    sums: PatientSums,
+    what: &str,
+) {
+    let sprx::model::observe::WeekRecord {
+        medical,
+        social,
+        generated,
+        offered,
+        offered_inappropriate,
+        declined,
+        accepted,
+        gave_up,
+        first_intakes,
+        sessions,
+        bounced,
+        connections,
+        dropped_out,
+        discharged_unconnected,
+        no_capacity,
+        lw_leavers,
+        completed,
+        asset_closures,
+        asset_openings,
+        patients,
+        waiting,
+        supported,
+        connected,
+        lw_active,
+        lw_vacant,
+        assets_open,
+        asset_places,
+        asset_occupied,
+        practices,
+        wellbeing_sum,
+        low_wellbeing,
+        activation_sum,
+        lw_stress_sum,
+        buy_in_sum,
+        q_patients,
+        q_wellbeing_sum,
+        q_consults,
+        q_accepted,
+        q_connections,
+    } = a;
+    macro_rules! exact {
+        ($($f:ident),*) => {
+            $( assert_eq!(*$f, b.$f, "{what}: {}", stringify!($f)); )*
+        };
+    }
+    exact!(
+        medical,
+        social,
+        generated,
+        offered,
+        offered_inappropriate,
+        declined,
+        accepted,
+        gave_up,
+        first_intakes,
+        sessions,
+        bounced,
+        connections,
+        dropped_out,
+        discharged_unconnected,
+        no_capacity,
+        lw_leavers,
+        completed,
+        asset_closures,
+        asset_openings,
+        patients,
+        waiting,
+        supported,
+        connected,
+        lw_active,
+        lw_vacant,
+        assets_open,
+        asset_places,
+        asset_occupied,
+        practices,
+        low_wellbeing,
+        q_patients,
+        q_consults,
+        q_accepted,
+        q_connections
+    );
+    // Link-worker and practice sums are formed in index order by either engine: exact.
+    assert_eq!(
+        lw_stress_sum.to_bits(),
+        b.lw_stress_sum.to_bits(),
+        "{what}: lw_stress_sum"
+    );
+    assert_eq!(
+        buy_in_sum.to_bits(),
+        b.buy_in_sum.to_bits(),
+        "{what}: buy_in_sum"
+    );
+    // Sums over patients.
+    let floats = [
+        ("wellbeing_sum", *wellbeing_sum, b.wellbeing_sum),
+        ("activation_sum", *activation_sum, b.activation_sum),
+    ];
+    let quintiles = (0..5).map(|q| ("q_wellbeing_sum", q_wellbeing_sum[q], b.q_wellbeing_sum[q]));
+    for (name, x, y) in floats.into_iter().chain(quintiles) {
+        assert!(same_float(x, y, sums), "{what}: {name} {x} vs {y}");
+    }
+}
+
+/// Every field of the pathway tally, exactly (the wait histograms included).
+pub fn assert_pathways_equal(
+    a: &sprx::model::observe::PathwayTally,
+    b: &sprx::model::observe::PathwayTally,
+    what: &str,
+) {
+    let sprx::model::observe::PathwayTally {
+        accepted,
+        reached,
+        bounced,
+        gave_up,
+        dropped_out,
+        connected,
+        completed,
+        asset_closed,
+        discharged_unconnected,
+        pending,
+        contacts,
+        contacted_clients,
+        waits,
+        wait_sum,
+    } = a;
+    macro_rules! exact {
+        ($($f:ident),*) => {
+            $( assert_eq!(*$f, b.$f, "{what}: pathway {}", stringify!($f)); )*
+        };
+    }
+    exact!(
+        accepted,
+        reached,
+        bounced,
+        gave_up,
+        dropped_out,
+        connected,
+        completed,
+        asset_closed,
+        discharged_unconnected,
+        pending,
+        contacts,
+        contacted_clients,
+        wait_sum
+    );
+    assert!(*waits == b.waits, "{what}: pathway wait histograms differ");
+}
+
+/// Every field of the evaluation tally: counts exactly, wellbeing sums as `sums` says.
+pub fn assert_evals_equal(
+    a: &sprx::model::observe::EvalTally,
+    b: &sprx::model::observe::EvalTally,
+    sums: PatientSums,
+    what: &str,
+) {
+    let sprx::model::observe::EvalTally {
+        cohort,
+        consults_before,
+        consults_after,
+        twin_consults_before,
+        twin_consults_after,
+        wellbeing_before,
+        wellbeing_after,
+        twin_wellbeing_before,
+        twin_wellbeing_after,
+    } = a;
+    macro_rules! exact {
+        ($($f:ident),*) => {
+            $( assert_eq!(*$f, b.$f, "{what}: eval {}", stringify!($f)); )*
+        };
+    }
+    exact!(
+        cohort,
+        consults_before,
+        consults_after,
+        twin_consults_before,
+        twin_consults_after
+    );
+    for (name, x, y) in [
+        ("wellbeing_before", *wellbeing_before, b.wellbeing_before),
+        ("wellbeing_after", *wellbeing_after, b.wellbeing_after),
+        (
+            "twin_wellbeing_before",
+            *twin_wellbeing_before,
+            b.twin_wellbeing_before,
+        ),
+        (
+            "twin_wellbeing_after",
+            *twin_wellbeing_after,
+            b.twin_wellbeing_after,
+        ),
+    ] {
+        assert!(same_float(x, y, sums), "{what}: eval {name} {x} vs {y}");
+    }
+}
