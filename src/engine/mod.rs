@@ -6,6 +6,8 @@
 //! is about (see [`rng`]); replicates and PCNs are independent units whose results are merged
 //! in a fixed order.
 
+pub mod cancel;
+pub mod cost;
 pub mod replicate;
 pub mod rng;
 pub mod runner;

@@ -1,10 +1,12 @@
 //! Replicates in parallel (rayon). Each (replicate, PCN) is an independent unit of work; results
 //! are merged in PCN order whatever thread ran them, so the output does not depend on the thread
-//! count.
+//! count. A [`Cancel`] token is checked before each unit, so an interrupted run stops after the
+//! units in progress.
 
 use rayon::prelude::*;
 
 use super::Plan;
+use super::cancel::Cancel;
 use super::replicate::run_pcn;
 use crate::metrics::ArmOutcome;
 
@@ -15,6 +17,15 @@ pub struct ReplicateOutcome {
     pub arms: Vec<ArmOutcome>,
 }
 
+/// Why a run stopped without results.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    #[error("interrupted")]
+    Cancelled,
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Runs the given replicates of a plan on the current rayon pool. `tick` is called once per
 /// finished (replicate, PCN) unit, from any thread, for progress reporting.
 pub fn run_replicates(
@@ -22,13 +33,27 @@ pub fn run_replicates(
     replicates: &[u32],
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<ReplicateOutcome>, String> {
+    run_replicates_cancellable(plan, replicates, tick, &Cancel::new()).map_err(|e| e.to_string())
+}
+
+/// [`run_replicates`] that stops with [`RunError::Cancelled`] once `cancel` is set: units not
+/// yet started are skipped, units in progress finish, and their results are dropped.
+pub fn run_replicates_cancellable(
+    plan: &Plan,
+    replicates: &[u32],
+    tick: &(dyn Fn() + Sync),
+    cancel: &Cancel,
+) -> Result<Vec<ReplicateOutcome>, RunError> {
     replicates
         .par_iter()
         .map(|&replicate| {
             let per_pcn: Vec<Vec<ArmOutcome>> = (0..plan.pcns)
                 .into_par_iter()
                 .map(|pcn| {
-                    let out = run_pcn(plan, replicate, pcn);
+                    if cancel.is_cancelled() {
+                        return Err(RunError::Cancelled);
+                    }
+                    let out = run_pcn(plan, replicate, pcn).map_err(RunError::Failed);
                     tick();
                     out
                 })
@@ -36,7 +61,7 @@ pub fn run_replicates(
             let mut iter = per_pcn.into_iter();
             let mut arms = iter
                 .next()
-                .ok_or_else(|| "a run needs at least one PCN".to_string())?;
+                .ok_or_else(|| RunError::Failed("a run needs at least one PCN".to_string()))?;
             for pcn in iter {
                 for (a, b) in arms.iter_mut().zip(&pcn) {
                     a.add(b);
