@@ -15,8 +15,13 @@
 //! - [`output`]: the files a run writes, atomically, and the terminal comparison table.
 //! - [`report`]: the evaluation lens, the self-contained HTML report and patient journeys.
 //! - [`sweep`]: parameter sweeps, sensitivity analysis, shards and Slurm job arrays.
+//! - [`budget`], [`interrupt`], [`args`]: the command line's edge — memory and output checks,
+//!   Ctrl-C, values shared by every command.
 
+pub mod args;
+pub mod budget;
 pub mod engine;
+pub mod interrupt;
 pub mod metrics;
 pub mod model;
 pub mod output;

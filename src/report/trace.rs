@@ -455,6 +455,12 @@ pub fn trace(plan: &Plan, req: &TraceRequest) -> Result<Vec<Journey>, String> {
             req.arm
         ));
     }
+    if req.replicate >= plan.replicates {
+        return Err(format!(
+            "--replicate {}: the scenario has {} replicate(s), numbered from 0",
+            req.replicate, plan.replicates
+        ));
+    }
     if req.pcn >= plan.pcns {
         return Err(format!(
             "--pcn {}: the scenario has {} PCN(s), numbered from 0",
