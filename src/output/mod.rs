@@ -3,10 +3,15 @@
 //! `docs/cli.md` describes each file and its columns.
 
 pub mod files;
+pub mod lock;
 pub mod results;
 pub mod table;
 
-pub use files::{Manifest, OutputError, RUN_FILES, RunRecord, write_atomically, write_run};
+pub use files::{
+    FileRecord, MANIFEST_FILE, Manifest, OutputError, RUN_FILES, RUN_LOCK_FILE, RunDirError,
+    RunRecord, StagedRun, stage_run, verify_run_dir, write_atomically, write_run,
+};
+pub use lock::{Lock, LockError};
 pub use results::{ArmResults, RunResults};
 pub use table::{HEADLINE_METRICS, comparison_table, format_estimate};
 
