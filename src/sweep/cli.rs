@@ -12,6 +12,7 @@ use super::exec::{RunOptions, Shard, design_points, prepare_dir, run_shard};
 use super::merge::merge;
 use super::slurm::{SlurmOptions, write_scripts};
 use super::spec::Sweep;
+use crate::args::{MemoryArgs, parse_threads};
 
 /// `sprx sweep SWEEP.toml --out DIR`, `sprx sweep merge DIR`, `sprx sweep slurm …`.
 #[derive(Args, Debug, Clone)]
@@ -32,8 +33,8 @@ pub struct SweepRunArgs {
     /// Output directory (created if missing).
     #[arg(long, required = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores). The results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Continue an interrupted sweep in DIR: finished points are kept, the rest run.
     #[arg(long)]
@@ -42,6 +43,11 @@ pub struct SweepRunArgs {
     /// merge the shards with `sprx sweep merge DIR`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// No progress bar and no messages on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -122,10 +128,8 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                     "usage: sprx sweep SWEEP.toml --out DIR".into(),
                 ));
             };
-            if args.run.threads == Some(0) {
-                return Err(SweepError::Usage("--threads must be at least 1".into()));
-            }
             let sweep = Sweep::load(&sweep_path)?;
+            let quiet = args.run.quiet;
             let sharded = args.run.shard.is_some();
             let shard = args.run.shard.unwrap_or(Shard::ALL);
             let opts = RunOptions {
@@ -134,10 +138,17 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                 resume: args.run.resume,
                 shard,
                 command_line: command_line.clone(),
-                progress: std::io::stderr().is_terminal(),
+                progress: !quiet && std::io::stderr().is_terminal(),
+                memory: args.run.memory.budget(),
+                cancel: crate::interrupt::token().map_err(SweepError::Runtime)?,
             };
             let record = run_shard(&sweep, &absolute(&sweep_path)?, &opts)?;
-            eprintln!(
+            let say = |text: String| {
+                if !quiet {
+                    eprintln!("{text}");
+                }
+            };
+            say(format!(
                 "shard {}/{}: {} points ({} resumed) in {:.1} s on {} threads",
                 record.shard,
                 record.of,
@@ -145,16 +156,16 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                 record.points_resumed,
                 record.elapsed_seconds,
                 record.threads
-            );
+            ));
             if sharded {
-                eprintln!(
+                say(format!(
                     "when every shard is done: sprx sweep merge {}",
                     out.display()
-                );
+                ));
                 Ok(())
             } else {
                 merge(&out, &command_line)?;
-                eprintln!("outputs in {}", out.display());
+                say(format!("outputs in {}", out.display()));
                 Ok(())
             }
         }

@@ -46,6 +46,9 @@ pub enum SweepError {
     /// Something failed while running or writing.
     #[error("error: {0}")]
     Runtime(String),
+    /// Ctrl-C: finished points are saved, the message says how to resume.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 fn render(lines: &[String]) -> String {
@@ -57,10 +60,12 @@ fn render(lines: &[String]) -> String {
 }
 
 impl SweepError {
-    /// 2 for bad input (file, flags, directory), 1 for failures while running.
+    /// 2 for bad input (file, flags, directory), 1 for failures while running, 130 when
+    /// interrupted.
     pub fn exit_code(&self) -> u8 {
         match self {
             SweepError::Runtime(_) => 1,
+            SweepError::Interrupted(_) => crate::interrupt::EXIT_INTERRUPTED,
             _ => 2,
         }
     }
