@@ -1,11 +1,14 @@
 //! The command line: one module per command. Errors are `anyhow` here; a [`BadInput`] or a
 //! [`ScenarioError`] anywhere in the chain means exit code 2, anything else 1.
 
+mod args;
 mod docs;
 mod init;
+mod interrupt;
 mod params;
 mod report;
 mod run;
+mod sweep;
 mod trace;
 mod validate;
 
@@ -21,19 +24,19 @@ pub const EXIT_CODES: [(u8, &str); 4] = [
     (1, "the run failed: simulation or file-system error"),
     (
         2,
-        "bad input: invalid scenario or command line; nothing is written",
+        "bad input: invalid scenario or command line, a run too large for this machine, or an output directory in use; nothing is written",
     ),
     (
         130,
-        "interrupted (Ctrl-C); files already in place are complete",
+        "interrupted (Ctrl-C): nothing half-written; a sweep keeps its finished points for --resume",
     ),
 ];
 
 const AFTER_HELP: &str = "Exit status:
   0    success
   1    the run failed: simulation or file-system error
-  2    bad input: invalid scenario or command line; nothing is written
-  130  interrupted (Ctrl-C); files already in place are complete
+  2    bad input: invalid scenario or command line, a run too large for this machine, or an output directory in use; nothing is written
+  130  interrupted (Ctrl-C): nothing half-written; a sweep keeps its finished points for --resume
 
 `sprx init` writes a commented scenario; `sprx params` lists the model parameters.";
 
@@ -54,7 +57,7 @@ enum Command {
     Report(report::ReportArgs),
     Trace(trace::TraceArgs),
     /// Run a parameter sweep or sensitivity analysis, merge its shards, or write Slurm scripts.
-    Sweep(sprx::sweep::cli::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Print docs/cli.md, generated from the metric and column declarations.
     #[command(hide = true)]
     Docs,
@@ -65,6 +68,11 @@ enum Command {
 #[error("{0}")]
 pub struct BadInput(pub String);
 
+/// The command was interrupted (Ctrl-C): exit code 130, and this one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
@@ -74,26 +82,34 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Docs => print(&docs::cli_markdown()),
-        Command::Sweep(args) => sprx::sweep::cli::execute(args).map_err(|e| match e {
+        Command::Sweep(args) => sweep::execute(args).map_err(|e| match e {
             sprx::sweep::SweepError::Scenario(e) => e.into(),
-            e if e.exit_code() == 2 => BadInput(e.message()).into(),
+            sprx::sweep::SweepError::Interrupted(m) => Interrupted(m).into(),
+            e if e.is_bad_input() => BadInput(e.message()).into(),
             e => anyhow::anyhow!(e.message()),
         }),
     }
 }
 
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<Interrupted>()) {
+        return interrupt::EXIT_INTERRUPTED;
+    }
     let bad_input = err
         .chain()
         .any(|e| e.is::<BadInput>() || e.is::<ScenarioError>());
     if bad_input { 2 } else { 1 }
 }
 
-/// Prints an error on stderr; scenario errors already read like compiler diagnostics.
+/// Prints an error on stderr; scenario errors already read like compiler diagnostics, and an
+/// interruption is one plain line.
 pub fn report(err: &anyhow::Error) {
-    match err.downcast_ref::<ScenarioError>() {
-        Some(e) => eprintln!("{e}"),
-        None => eprintln!("error: {err:#}"),
+    if let Some(e) = err.downcast_ref::<ScenarioError>() {
+        eprintln!("{e}");
+    } else if let Some(e) = err.downcast_ref::<Interrupted>() {
+        eprintln!("{e}");
+    } else {
+        eprintln!("error: {err:#}");
     }
 }
 

@@ -23,13 +23,9 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    if !args.dir.join("manifest.json").is_file() {
-        return Err(BadInput(format!(
-            "{}: not a finished sprx run directory (no manifest.json); write one with `sprx run --out DIR`",
-            args.dir.display()
-        ))
-        .into());
-    }
+    // An interrupted, damaged or hand-edited run directory is refused here, before the report
+    // draws conclusions from it.
+    sprx::output::verify_run_dir(&args.dir).map_err(|e| BadInput(e.to_string()))?;
     let journeys = match args.trace_sample.filter(|&n| n > 0) {
         Some(n) => {
             let scenario = scenario_of_run(&args.dir)?;

@@ -5,12 +5,17 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::args::{MemoryArgs, parse_threads};
 use anyhow::{Context, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sprx::engine::runner;
-use sprx::output::{self, Manifest, RunRecord, RunResults};
+use sprx::engine::Plan;
+use sprx::engine::budget::{self, Job, REPORT_ROW_BYTES};
+use sprx::engine::runner::{self, RunError};
+use sprx::output::{self, Lock, Manifest, RUN_LOCK_FILE, RunRecord, RunResults};
 use sprx::scenario::{Scenario, limits};
+
+use super::{BadInput, Interrupted};
 
 /// Run a scenario (the embedded default if none is given) and compare its arms.
 #[derive(Args)]
@@ -29,14 +34,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
     /// Worker threads (default: all cores). The results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    threads: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
     /// Also write DIR/report.html (needs --out), with two traced journeys per service arm.
     #[arg(long, requires = "out")]
     report: bool,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -47,12 +54,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         scenario.run.seed = seed;
     }
-    // Fail on an unusable directory now, not after the simulation.
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    }
     let plan = scenario.plan();
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    check_size(&plan, threads, &args)?;
+    let interrupt = super::interrupt::token().map_err(|e| anyhow!(e))?;
+    // Fail on an unusable or busy directory now, not after the simulation.
+    let mut out = args.out.as_deref().map(OutDir::open).transpose()?;
     let replicates: Vec<u32> = (0..plan.replicates).collect();
     let bar = progress_bar(
         u64::from(plan.replicates) * u64::from(plan.pcns),
@@ -60,14 +67,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     );
     let started = chrono::Local::now();
     let clock = Instant::now();
-    let (outcomes, threads) = runner::with_threads(args.threads.map(usize::from), || {
+    let (outcomes, threads) = runner::with_threads(Some(threads), || {
         let tick = || bar.inc(1);
-        let outcomes = runner::run_replicates(&plan, &replicates, &tick);
+        let outcomes = runner::run_replicates_cancellable(&plan, &replicates, &tick, &interrupt);
         (outcomes, rayon::current_num_threads())
     })
     .map_err(|e| anyhow!(e))?;
-    let outcomes = outcomes.map_err(|e| anyhow!("the simulation failed: {e}"))?;
     bar.finish_and_clear();
+    let outcomes = match outcomes {
+        Ok(o) => o,
+        Err(RunError::Cancelled) => return Err(interrupted(out.as_ref()).into()),
+        Err(RunError::Failed(e)) => return Err(anyhow!("the simulation failed: {e}")),
+    };
     let elapsed = clock.elapsed();
     let finished = chrono::Local::now();
 
@@ -76,7 +87,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     super::print(&output::comparison_table(&results, &header))?;
     super::print(&sprx::report::evaluation_lens(&results))?;
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = out.as_mut() {
         let manifest = Manifest {
             sprx_version: output::VERSION.to_string(),
             git_commit: output::GIT_COMMIT.map(str::to_string),
@@ -89,7 +100,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             started: started.to_rfc3339(),
             finished: finished.to_rfc3339(),
             elapsed_seconds: elapsed.as_secs_f64(),
-            hostname: hostname(),
+            hostname: output::hostname(),
+            files: Default::default(),
         };
         let record = RunRecord {
             scenario: &scenario,
@@ -97,16 +109,111 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             results: &results,
             manifest: &manifest,
         };
-        output::write_run(dir, &record)?;
+        // Everything is written into a staging directory first and moved into place at the
+        // end, so an interruption or a failure leaves DIR as it was.
+        let staged = output::stage_run(&dir.path, &record)?;
         if args.report {
             let journeys = super::report::journeys(&scenario, 2)?;
-            sprx::report::write_report(dir, &journeys)?;
+            sprx::report::write_report(staged.path(), &journeys)?;
         }
+        if interrupt.is_cancelled() {
+            return Err(interrupted(Some(dir)).into());
+        }
+        staged.commit()?;
+        dir.committed = true;
         if !args.quiet {
-            eprintln!("wrote {}", describe_dir(dir));
+            eprintln!("wrote {}", describe_dir(&dir.path));
         }
     }
     Ok(())
+}
+
+/// Refuses, before anything is written, a run that would not fit in memory or whose run
+/// directory would be too large (exit 2, with the estimate).
+fn check_size(plan: &Plan, threads: usize, args: &RunArgs) -> anyhow::Result<()> {
+    let cost = plan.cost();
+    let job = Job {
+        what: "this run",
+        threads: threads as u64,
+        runs: 1,
+    };
+    let report = if args.report {
+        cost.weekly_rows as f64 * REPORT_ROW_BYTES as f64
+    } else {
+        0.0
+    };
+    budget::check_memory(&cost, &job, report, &args.memory.budget()).map_err(BadInput)?;
+    if let Some(dir) = &args.out {
+        budget::check_run_dir(&cost, dir).map_err(BadInput)?;
+    }
+    Ok(())
+}
+
+/// The output directory of a run, locked against other sprx processes from before the
+/// simulation until its files are in place. A directory this run created and did not fill is
+/// removed again, so an interrupted or failed run leaves nothing behind.
+struct OutDir {
+    path: PathBuf,
+    lock: Option<Lock>,
+    created: bool,
+    committed: bool,
+}
+
+impl OutDir {
+    fn open(path: &Path) -> anyhow::Result<OutDir> {
+        let created = !path.exists();
+        std::fs::create_dir_all(path)
+            .with_context(|| format!("cannot create output directory {}", path.display()))?;
+        let mut dir = OutDir {
+            path: path.to_path_buf(),
+            lock: None,
+            created,
+            committed: false,
+        };
+        let lock =
+            Lock::acquire(&path.join(RUN_LOCK_FILE), &path.display().to_string()).map_err(|e| {
+                match e {
+                    e @ output::LockError::Busy { .. } => {
+                        anyhow::Error::from(BadInput(e.to_string()))
+                    }
+                    e => anyhow!("cannot write to output directory {}: {e}", path.display()),
+                }
+            })?;
+        dir.lock = Some(lock);
+        // The lock file may be left from an earlier run: check that a new file can be made.
+        tempfile::Builder::new()
+            .prefix(".sprx-probe-")
+            .tempfile_in(path)
+            .with_context(|| format!("cannot write to output directory {}", path.display()))?;
+        Ok(dir)
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        drop(self.lock.take());
+        if self.created && !self.committed {
+            // Only succeeds if empty: never removes anything but what this run made.
+            let _ = std::fs::remove_dir(&self.path);
+        }
+    }
+}
+
+/// The one line an interrupted run ends with.
+fn interrupted(out: Option<&OutDir>) -> Interrupted {
+    Interrupted(match out {
+        None => "interrupted".to_string(),
+        Some(dir) if dir.created => {
+            format!(
+                "interrupted: nothing was written ({} not created)",
+                dir.path.display()
+            )
+        }
+        Some(dir) => format!(
+            "interrupted: nothing was written; {} is as it was",
+            dir.path.display()
+        ),
+    })
 }
 
 /// Units are (replicate, PCN) pairs, the runner's unit of work.
@@ -145,13 +252,4 @@ fn header(s: &Scenario, elapsed: Duration, threads: usize) -> String {
 
 fn describe_dir(dir: &Path) -> String {
     format!("{}/{{{}}}", dir.display(), output::RUN_FILES.join(","))
-}
-
-/// The machine's name, where the OS offers it without a system call crate.
-fn hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
 }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use super::args::MemoryArgs;
 use clap::Args;
+use sprx::engine::budget::{self, Job};
 use sprx::report::{TraceRequest, Who, trace};
 
 use super::BadInput;
@@ -31,6 +33,8 @@ pub struct TraceArgs {
     /// Seed, instead of the scenario's [run] seed.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
+    #[command(flatten)]
+    memory: MemoryArgs,
 }
 
 pub fn run(args: TraceArgs) -> anyhow::Result<()> {
@@ -48,7 +52,18 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
         pcn: args.pcn,
         who,
     };
-    let journeys = trace(&scenario.plan(), &request).map_err(BadInput)?;
+    let plan = scenario.plan();
+    // A trace simulates one (replicate, PCN) unit on this thread.
+    let mut one = plan.clone();
+    one.replicates = 1;
+    one.pcns = 1;
+    let job = Job {
+        what: "this trace",
+        threads: 1,
+        runs: 1,
+    };
+    budget::check_memory(&one.cost(), &job, 0.0, &args.memory.budget()).map_err(BadInput)?;
+    let journeys = trace(&plan, &request).map_err(BadInput)?;
     let text: Vec<String> = journeys.iter().map(|j| j.to_text()).collect();
     super::print(&text.join("\n"))
 }

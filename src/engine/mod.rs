@@ -6,11 +6,31 @@
 //! is about (see [`crate::rng`]); replicates and PCNs are independent units whose results are merged
 //! in a fixed order.
 
+pub mod budget;
+pub mod cancel;
+pub mod cost;
 mod outcome;
 pub mod replicate;
 pub mod runner;
 
 pub use outcome::ArmOutcome;
+
+/// Why the engine could not run a plan.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// An arm's parameters could not set up its population.
+    #[error("arm {arm}: {source}")]
+    Model {
+        arm: String,
+        source: crate::model::ModelError,
+    },
+    /// A plan without PCNs has nothing to run.
+    #[error("a run needs at least one PCN")]
+    NoPcn,
+    /// The worker threads could not be started.
+    #[error("cannot start {threads} worker threads: {detail}")]
+    Threads { threads: String, detail: String },
+}
 
 use crate::model::pcn::Layout;
 use crate::params::{Params, REGISTRY, Stage};

@@ -4,7 +4,7 @@
 //! paired differences and the counterfactual evaluation possible.
 
 use super::ArmOutcome;
-use super::{Plan, same_population};
+use super::{EngineError, Plan, same_population};
 use crate::model::needs::NeedTables;
 use crate::model::observe::{ArmTrace, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
@@ -51,7 +51,7 @@ pub fn run_pcn_observed(
     replicate: u32,
     pcn: u32,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
-) -> Result<Vec<ArmOutcome>, String> {
+) -> Result<Vec<ArmOutcome>, EngineError> {
     run_pcn_with(plan, replicate, pcn, Storage::Shared, observe)
 }
 
@@ -62,11 +62,12 @@ pub fn run_pcn_with(
     pcn: u32,
     storage: Storage,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
-) -> Result<Vec<ArmOutcome>, String> {
+) -> Result<Vec<ArmOutcome>, EngineError> {
     let key = Key::root(plan.seed)
         .replicate(u64::from(replicate))
         .pcn(u64::from(pcn));
-    let mut outcomes: Vec<Option<ArmOutcome>> = vec![None; plan.arms.len()];
+    // Every arm is in exactly one group; outcomes are put back in arm order at the end.
+    let mut outcomes: Vec<(usize, ArmOutcome)> = Vec::with_capacity(plan.arms.len());
     for group in group_arms(plan) {
         let first = &plan.arms[group.arms[0]].params;
         let evaluated = group.arms.iter().any(|&i| plan.arms[i].service);
@@ -78,7 +79,11 @@ pub fn run_pcn_with(
             evaluated,
             first,
             &group.tables,
-        )?;
+        )
+        .map_err(|source| EngineError::Model {
+            arm: plan.arms[group.arms[0]].name.clone(),
+            source,
+        })?;
         let mut arms: Vec<Pcn> = group
             .arms
             .iter()
@@ -119,20 +124,19 @@ pub fn run_pcn_with(
                 }
                 _ => None,
             };
-            outcomes[i] = Some(ArmOutcome {
+            let outcome = ArmOutcome {
                 weekly,
                 pathway: PathwayTally::from_referrals(&arm.referrals),
                 eval,
-            });
+            };
+            outcomes.push((i, outcome));
         }
     }
-    outcomes
-        .into_iter()
-        .map(|o| o.ok_or_else(|| "internal error: an arm was not run".to_string()))
-        .collect()
+    outcomes.sort_by_key(|(i, _)| *i);
+    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
 }
 
 /// Runs every arm of `plan` on one PCN of one replicate.
-pub fn run_pcn(plan: &Plan, replicate: u32, pcn: u32) -> Result<Vec<ArmOutcome>, String> {
+pub fn run_pcn(plan: &Plan, replicate: u32, pcn: u32) -> Result<Vec<ArmOutcome>, EngineError> {
     run_pcn_observed(plan, replicate, pcn, &mut |_, _, _| {})
 }

@@ -1,12 +1,14 @@
 //! Replicates in parallel (rayon). Each (replicate, PCN) is an independent unit of work; results
 //! are merged in PCN order whatever thread ran them, so the output does not depend on the thread
-//! count.
+//! count. A [`Cancel`] token is checked before each unit, so an interrupted run stops after the
+//! units in progress.
 
 use rayon::prelude::*;
 
 use super::ArmOutcome;
-use super::Plan;
+use super::cancel::Cancel;
 use super::replicate::run_pcn;
+use super::{EngineError, Plan};
 
 /// All arms of one replicate, merged over the PCNs.
 #[derive(Clone, Debug)]
@@ -15,28 +17,49 @@ pub struct ReplicateOutcome {
     pub arms: Vec<ArmOutcome>,
 }
 
+/// Why a run stopped without results.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RunError {
+    #[error("interrupted")]
+    Cancelled,
+    #[error(transparent)]
+    Failed(#[from] EngineError),
+}
+
 /// Runs the given replicates of a plan on the current rayon pool. `tick` is called once per
 /// finished (replicate, PCN) unit, from any thread, for progress reporting.
 pub fn run_replicates(
     plan: &Plan,
     replicates: &[u32],
     tick: &(dyn Fn() + Sync),
-) -> Result<Vec<ReplicateOutcome>, String> {
+) -> Result<Vec<ReplicateOutcome>, RunError> {
+    run_replicates_cancellable(plan, replicates, tick, &Cancel::new())
+}
+
+/// [`run_replicates`] that stops with [`RunError::Cancelled`] once `cancel` is set: units not
+/// yet started are skipped, units in progress finish, and their results are dropped.
+pub fn run_replicates_cancellable(
+    plan: &Plan,
+    replicates: &[u32],
+    tick: &(dyn Fn() + Sync),
+    cancel: &Cancel,
+) -> Result<Vec<ReplicateOutcome>, RunError> {
     replicates
         .par_iter()
         .map(|&replicate| {
             let per_pcn: Vec<Vec<ArmOutcome>> = (0..plan.pcns)
                 .into_par_iter()
                 .map(|pcn| {
-                    let out = run_pcn(plan, replicate, pcn);
+                    if cancel.is_cancelled() {
+                        return Err(RunError::Cancelled);
+                    }
+                    let out = run_pcn(plan, replicate, pcn).map_err(RunError::Failed);
                     tick();
                     out
                 })
                 .collect::<Result<_, _>>()?;
             let mut iter = per_pcn.into_iter();
-            let mut arms = iter
-                .next()
-                .ok_or_else(|| "a run needs at least one PCN".to_string())?;
+            let mut arms = iter.next().ok_or(RunError::Failed(EngineError::NoPcn))?;
             for pcn in iter {
                 for (a, b) in arms.iter_mut().zip(&pcn) {
                     a.add(b);
@@ -51,13 +74,14 @@ pub fn run_replicates(
 pub fn with_threads<T: Send>(
     threads: Option<usize>,
     f: impl FnOnce() -> T + Send,
-) -> Result<T, String> {
+) -> Result<T, EngineError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
-    let pool = builder
-        .build()
-        .map_err(|e| format!("cannot start {threads:?} threads: {e}"))?;
+    let pool = builder.build().map_err(|e| EngineError::Threads {
+        threads: threads.map_or_else(|| "all".to_string(), |n| n.to_string()),
+        detail: e.to_string(),
+    })?;
     Ok(pool.install(f))
 }

@@ -11,3 +11,16 @@ pub mod pcn;
 pub mod population;
 pub mod practice;
 pub mod referral;
+
+/// Why the model could not set up a population from a parameter set.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// Validated parameters still describe a distribution that cannot be drawn from (for
+    /// example a Beta whose shape parameters round to zero).
+    #[error("{parameter}: cannot build {distribution}: {detail}")]
+    Distribution {
+        parameter: &'static str,
+        distribution: String,
+        detail: String,
+    },
+}

@@ -7,6 +7,7 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, Normal, StandardNormal};
 
+use super::ModelError;
 use super::needs::{NeedSet, NeedTables, update_needs};
 use crate::params::NEED_COUNT;
 use crate::params::Params;
@@ -84,10 +85,15 @@ pub struct PatientDistributions {
 
 impl PatientDistributions {
     /// Fails only if validated parameters still describe an impossible distribution.
-    pub fn new(p: &Params) -> Result<PatientDistributions, String> {
-        let beta = |mean: f64, conc: f64, what: &str| {
-            Beta::new(mean * conc, (1.0 - mean) * conc)
-                .map_err(|e| format!("{what}: cannot build Beta({mean}, {conc}): {e}"))
+    pub fn new(p: &Params) -> Result<PatientDistributions, ModelError> {
+        let beta = |mean: f64, conc: f64, parameter: &'static str| {
+            Beta::new(mean * conc, (1.0 - mean) * conc).map_err(|e| {
+                invalid(
+                    parameter,
+                    format!("a Beta with mean {mean} and concentration {conc}"),
+                    e,
+                )
+            })
         };
         let mut capacity = Vec::with_capacity(5);
         let mut activation = Vec::with_capacity(5);
@@ -113,17 +119,31 @@ impl PatientDistributions {
         quintile_cdf[4] = 1.0;
         Ok(PatientDistributions {
             frailty: Gamma::new(p.frailty_shape, 1.0 / p.frailty_shape)
-                .map_err(|e| format!("frailty_shape: {e}"))?,
-            capacity: capacity.try_into().map_err(|_| "capacity".to_string())?,
+                .map_err(|e| invalid("frailty_shape", "a Gamma with mean 1".into(), e))?,
+            capacity: capacity
+                .try_into()
+                .map_err(|_| invalid("capacity_mean", "one Beta per quintile".into(), "not 5"))?,
             activation: activation
                 .try_into()
-                .map_err(|_| "activation".to_string())?,
+                .map_err(|_| invalid("activation_mean", "one Beta per quintile".into(), "not 5"))?,
             w_base: Normal::new(p.wellbeing_base_mean, p.wellbeing_base_sd)
-                .map_err(|e| format!("wellbeing_base_sd: {e}"))?,
+                .map_err(|e| invalid("wellbeing_base_sd", "a Normal".into(), e))?,
             w_init: Normal::new(0.0, p.wellbeing_init_sd)
-                .map_err(|e| format!("wellbeing_init_sd: {e}"))?,
+                .map_err(|e| invalid("wellbeing_init_sd", "a Normal".into(), e))?,
             quintile_cdf,
         })
+    }
+}
+
+fn invalid(
+    parameter: &'static str,
+    distribution: String,
+    detail: impl std::fmt::Display,
+) -> ModelError {
+    ModelError::Distribution {
+        parameter,
+        distribution,
+        detail: detail.to_string(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! its own copy of the patients it has touched ([`super::pcn::Pcn`]). It is also the no_sp twin
 //! the evaluation compares each referred patient with.
 
+use super::ModelError;
 use super::needs::NeedTables;
 use super::observe::{History, WeekRecord};
 use super::patient::{Consultation, Patient, PatientDistributions};
@@ -60,7 +61,7 @@ impl<'a> Population<'a> {
         keep_history: bool,
         p: &'a Params,
         tables: &'a NeedTables,
-    ) -> Result<Population<'a>, String> {
+    ) -> Result<Population<'a>, ModelError> {
         let dist = PatientDistributions::new(p)?;
         let patients: Vec<Patient> = (0..layout.patients())
             .map(|i| Patient::new(pcn.entity(EntityKind::Patient, i as u64), p, tables, &dist))

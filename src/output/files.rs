@@ -1,15 +1,19 @@
-//! The files of a run directory. Each is written to a temporary file in the directory and
-//! renamed into place, so a reader never sees a partial file; `manifest.json` comes last, so its
-//! presence means the run's files are complete. Everything but the manifest depends only on the
-//! scenario and seed, so it is byte-identical at any thread count.
+//! The files of a run directory. A run's files are written into a hidden staging directory
+//! inside the run directory and then renamed into place, `manifest.json` last: the manifest is
+//! the completion marker. It lists every other file with its size and SHA-256, and it is removed
+//! before the first new file lands, so a directory whose manifest is present and matches its
+//! files is complete ([`verify_run_dir`]), whatever was interrupted when. Everything but the
+//! manifest depends only on the scenario and seed, so it is byte-identical at any thread count.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::results::{ArmResults, RunResults};
 use crate::engine::runner::ReplicateOutcome;
@@ -27,6 +31,19 @@ pub const RUN_FILES: [&str; 5] = [
     "manifest.json",
 ];
 
+/// The completion marker of a run directory, written last.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Files a run directory may also hold (`--report`); a run that does not write them removes
+/// old ones, which would describe another run.
+pub const OPTIONAL_RUN_FILES: [&str; 1] = ["report.html"];
+
+/// The lock file of a run directory (see [`super::lock`]).
+pub const RUN_LOCK_FILE: &str = ".sprx.lock";
+
+/// Prefix of the staging directory inside a run directory.
+const STAGING_PREFIX: &str = ".sprx-staging-";
+
 /// The statistics of `summary.csv`, in row order.
 pub const SUMMARY_STATISTICS: [&str; 5] = ["mean", "sd", "ci95_lo", "ci95_hi", "n"];
 
@@ -34,6 +51,51 @@ pub const SUMMARY_STATISTICS: [&str; 5] = ["mean", "sd", "ci95_lo", "ci95_hi", "
 pub enum OutputError {
     #[error("cannot write {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+}
+
+/// Why a run directory cannot be used: incomplete, damaged or not a run directory at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunDirError {
+    #[error(
+        "{}: not a complete sprx run directory: {MANIFEST_FILE} is missing (the run did not finish, or this is not a run directory); write one with `sprx run --out DIR`",
+        dir.display()
+    )]
+    NoManifest { dir: PathBuf },
+    #[error("{}: the run directory is damaged: {message}; run `sprx run --out DIR` again", path.display())]
+    Damaged { path: PathBuf, message: String },
+    #[error("{}: the run directory is incomplete: {name} is missing; run `sprx run --out DIR` again", dir.display())]
+    Missing { dir: PathBuf, name: String },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+}
+
+/// Size and SHA-256 of one file of a run directory, as the manifest records them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl FileRecord {
+    /// Reads and hashes a file.
+    pub fn of(path: &Path) -> io::Result<FileRecord> {
+        let mut file = File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0; 1 << 16];
+        let mut bytes = 0u64;
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            bytes += n as u64;
+        }
+        Ok(FileRecord {
+            bytes,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
 }
 
 /// Provenance of a run, `manifest.json`.
@@ -54,6 +116,10 @@ pub struct Manifest {
     pub finished: String,
     pub elapsed_seconds: f64,
     pub hostname: Option<String>,
+    /// The run's other files with their size and SHA-256 (filled in when they are written).
+    /// Written last, the manifest marks the directory complete when these match.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FileRecord>,
 }
 
 /// Everything a run directory is written from.
@@ -64,18 +130,171 @@ pub struct RunRecord<'a> {
     pub manifest: &'a Manifest,
 }
 
-/// Writes every file of [`RUN_FILES`] into `dir`, which must exist.
+/// Writes every file of [`RUN_FILES`] into `dir`, which must exist: [`stage_run`], then
+/// [`StagedRun::commit`].
 pub fn write_run(dir: &Path, run: &RunRecord) -> Result<(), OutputError> {
-    write_atomically(dir, "summary.json", |w| write_summary_json(w, run))?;
-    write_atomically(dir, "summary.csv", |w| write_summary_csv(w, run.results))?;
-    write_atomically(dir, "replicates.csv", |w| {
+    stage_run(dir, run)?.commit()
+}
+
+/// A run's files, complete in a staging directory inside the run directory, waiting to be
+/// moved into place. Dropped without [`StagedRun::commit`], it is removed and the run directory
+/// is left as it was.
+pub struct StagedRun {
+    dir: PathBuf,
+    staging: tempfile::TempDir,
+}
+
+/// Writes every file of [`RUN_FILES`] into a new staging directory inside `dir` (the same file
+/// system, so that committing is a rename), the manifest with every file's size and SHA-256.
+pub fn stage_run(dir: &Path, run: &RunRecord) -> Result<StagedRun, OutputError> {
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(dir)
+        .map_err(|source| OutputError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    let at = staging.path();
+    write_atomically(at, "summary.json", |w| write_summary_json(w, run))?;
+    write_atomically(at, "summary.csv", |w| write_summary_csv(w, run.results))?;
+    write_atomically(at, "replicates.csv", |w| {
         write_replicates_csv(w, run.results)
     })?;
-    write_atomically(dir, "weekly.csv", |w| write_weekly_csv(w, run))?;
-    write_atomically(dir, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, run.manifest)?;
+    write_atomically(at, "weekly.csv", |w| write_weekly_csv(w, run))?;
+    let mut manifest = run.manifest.clone();
+    for name in RUN_FILES.iter().filter(|&&n| n != MANIFEST_FILE) {
+        let path = at.join(name);
+        let record = FileRecord::of(&path).map_err(|source| OutputError::Write { path, source })?;
+        manifest.files.insert(name.to_string(), record);
+    }
+    write_atomically(at, MANIFEST_FILE, |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest)?;
         w.write_all(b"\n")
+    })?;
+    Ok(StagedRun {
+        dir: dir.to_path_buf(),
+        staging,
     })
+}
+
+impl StagedRun {
+    /// The staging directory: a complete run directory, for the report to be made from.
+    pub fn path(&self) -> &Path {
+        self.staging.path()
+    }
+
+    /// Moves the staged files into the run directory: first removes the old manifest, so that
+    /// it never vouches for a mix of old and new files, then renames each file into place, the
+    /// manifest last. Optional files not staged (an old `report.html`) are removed.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let fail = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| OutputError::Write { path, source }
+        };
+        remove_if_present(&self.dir.join(MANIFEST_FILE)).map_err(fail(&self.dir))?;
+        let data = RUN_FILES.iter().filter(|&&n| n != MANIFEST_FILE);
+        for name in data.chain(&OPTIONAL_RUN_FILES) {
+            let (from, to) = (self.staging.path().join(name), self.dir.join(name));
+            if from.exists() {
+                std::fs::rename(&from, &to).map_err(fail(&to))?;
+            } else {
+                remove_if_present(&to).map_err(fail(&to))?;
+            }
+        }
+        let to = self.dir.join(MANIFEST_FILE);
+        std::fs::rename(self.staging.path().join(MANIFEST_FILE), &to).map_err(fail(&to))?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+}
+
+fn remove_if_present(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Makes the renames durable where the platform allows it; failure only weakens durability.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Checks that `dir` is a complete run directory: its manifest is present and valid, and every
+/// file it lists is there with the recorded size and SHA-256. Returns the manifest. A manifest
+/// written before sprx recorded the files is accepted when the files are all present.
+pub fn verify_run_dir(dir: &Path) -> Result<serde_json::Value, RunDirError> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(RunDirError::NoManifest {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Err(source) => return Err(RunDirError::Read { path, source }),
+    };
+    let damaged = |path: &Path, message: String| RunDirError::Damaged {
+        path: path.to_path_buf(),
+        message,
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| damaged(&path, format!("{MANIFEST_FILE} is not valid JSON ({e})")))?;
+    let files: BTreeMap<String, FileRecord> = match manifest.get("files") {
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| damaged(&path, format!("its `files` entry is not readable ({e})")))?,
+        None => BTreeMap::new(),
+    };
+    for name in RUN_FILES.iter().filter(|&&n| n != MANIFEST_FILE) {
+        if !files.is_empty() && !files.contains_key(*name) {
+            return Err(damaged(
+                &path,
+                format!("{MANIFEST_FILE} does not list {name}"),
+            ));
+        }
+        if !dir.join(name).is_file() {
+            return Err(RunDirError::Missing {
+                dir: dir.to_path_buf(),
+                name: name.to_string(),
+            });
+        }
+    }
+    for (name, recorded) in &files {
+        let file = dir.join(name);
+        let actual = match FileRecord::of(&file) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(RunDirError::Missing {
+                    dir: dir.to_path_buf(),
+                    name: name.clone(),
+                });
+            }
+            Err(source) => return Err(RunDirError::Read { path: file, source }),
+        };
+        if actual.bytes != recorded.bytes {
+            return Err(damaged(
+                &file,
+                format!(
+                    "{name} has {} bytes where {MANIFEST_FILE} records {} (truncated or changed since the run)",
+                    actual.bytes, recorded.bytes
+                ),
+            ));
+        }
+        if actual.sha256 != recorded.sha256 {
+            return Err(damaged(
+                &file,
+                format!(
+                    "{name} has changed since the run (its SHA-256 differs from {MANIFEST_FILE})"
+                ),
+            ));
+        }
+    }
+    Ok(manifest)
 }
 
 /// Writes `dir/name` through a temporary file renamed into place.

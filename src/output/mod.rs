@@ -3,10 +3,15 @@
 //! `docs/cli.md` describes each file and its columns.
 
 pub mod files;
+pub mod lock;
 pub mod results;
 pub mod table;
 
-pub use files::{Manifest, OutputError, RUN_FILES, RunRecord, write_atomically, write_run};
+pub use files::{
+    FileRecord, MANIFEST_FILE, Manifest, OutputError, RUN_FILES, RUN_LOCK_FILE, RunDirError,
+    RunRecord, StagedRun, stage_run, verify_run_dir, write_atomically, write_run,
+};
+pub use lock::{Lock, LockError};
 pub use results::{ArmResults, RunResults};
 pub use table::{HEADLINE_METRICS, comparison_table, format_estimate};
 
@@ -15,3 +20,13 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The commit sprx was built from (set by `build.rs`), if it was built from a git checkout.
 pub const GIT_COMMIT: Option<&str> = option_env!("SPRX_GIT_COMMIT");
+
+/// The machine's name for provenance (manifests, lock files), where the OS offers it without a
+/// system-call crate.
+pub fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}

@@ -185,7 +185,7 @@ fn follow(
             referrals = pcn.referrals.clone();
         }
     };
-    run_pcn_observed(&one, replicate, pcn, &mut observe)?;
+    run_pcn_observed(&one, replicate, pcn, &mut observe).map_err(|e| e.to_string())?;
     Ok((follows, referrals))
 }
 
@@ -454,6 +454,12 @@ pub fn trace(plan: &Plan, req: &TraceRequest) -> Result<Vec<Journey>, String> {
             "--arm {}: this arm has no social prescribing, so there is no journey to trace; \
              its patients are the twins shown beside every traced arm",
             req.arm
+        ));
+    }
+    if req.replicate >= plan.replicates {
+        return Err(format!(
+            "--replicate {}: the scenario has {} replicate(s), numbered from 0",
+            req.replicate, plan.replicates
         ));
     }
     if req.pcn >= plan.pcns {

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +22,12 @@ use super::SweepError;
 use super::design::{Design, Sample, generate};
 use super::spec::{Sweep, fmt_value, values_at};
 use crate::engine::Plan;
-use crate::engine::runner::{ReplicateOutcome, run_replicates, with_threads};
+use crate::engine::budget::{self, Job, MemoryBudget};
+use crate::engine::cancel::Cancel;
+use crate::engine::runner::{ReplicateOutcome, RunError, run_replicates_cancellable, with_threads};
 use crate::metrics::summary::{MetricContext, summarize};
 use crate::output::files::write_atomically;
+use crate::output::lock::{Lock, LockError};
 
 /// Name of the plan file in the output directory.
 pub const PLAN_FILE: &str = "sweep-plan.json";
@@ -184,7 +186,23 @@ pub struct RunOptions {
     pub resume: bool,
     pub shard: Shard,
     pub command_line: Vec<String>,
-    pub progress: bool,
+    /// The memory the shard may use; a shard whose estimate exceeds it is refused.
+    pub memory: MemoryBudget,
+    /// Set by Ctrl-C: the shard stops after the units in progress, keeping finished points.
+    pub cancel: Cancel,
+}
+
+/// What a shard reports while it runs, for the command line to show (a progress bar); the
+/// library itself prints nothing.
+pub trait ShardProgress: Sync {
+    /// The shard starts: `points` points to run, each of `replicates` × `pcns` units of work.
+    fn start(&self, points: usize, replicates: u32, pcns: u32);
+    /// One (replicate, PCN) unit finished, on any thread.
+    fn unit_done(&self);
+    /// `done` of the shard's points to run are saved.
+    fn point_saved(&self, done: usize);
+    /// The shard stopped (finished, failed or interrupted).
+    fn finish(&self);
 }
 
 /// `shards/shard-KKKK-of-NNNN.json`: when and how a shard ran (its last session).
@@ -435,15 +453,6 @@ pub fn shard_files(dir: &Path) -> Result<Vec<PathBuf>, SweepError> {
     Ok(files)
 }
 
-/// The machine's name, for provenance.
-pub fn hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-}
-
 /// Checks the output directory and records the plan: a fresh run refuses a directory holding
 /// this shard's data or data of another shard layout, a resumed one a directory of another
 /// sweep.
@@ -501,15 +510,89 @@ pub fn prepare_dir(
     Ok(plan)
 }
 
+/// Refuses, before anything is written, a shard whose largest point would not fit in memory
+/// with as many points at once as threads, or whose outputs would be too large.
+fn check_size(
+    sweep: &Sweep,
+    values: &[Vec<f64>],
+    points_here: usize,
+    threads: usize,
+    opts: &RunOptions,
+) -> Result<(), SweepError> {
+    let base = sweep.base.plan();
+    let mut largest = base.cost();
+    for v in values {
+        let cost = point_plan(sweep, &base, v)
+            .map_err(SweepError::Usage)?
+            .cost();
+        if cost.peak_memory(1, 1) > largest.peak_memory(1, 1) {
+            largest = cost;
+        }
+    }
+    let at_once = points_here.clamp(1, threads.max(1));
+    let what = format!(
+        "this sweep ({at_once} point{} at once, each of {} replicates)",
+        if at_once == 1 { "" } else { "s" },
+        sweep.replicates
+    );
+    let job = Job {
+        what: &what,
+        threads: threads as u64,
+        runs: at_once as u64,
+    };
+    budget::check_memory(&largest, &job, 0.0, &opts.memory).map_err(SweepError::Usage)?;
+    let columns = sweep.params.len() + sweep.metrics.len() + 2;
+    budget::check_sweep_outputs(values.len(), sweep.replicates, columns, &opts.out)
+        .map_err(SweepError::Usage)
+}
+
+/// Locks the shard against another process running it into the same directory.
+fn lock_shard(opts: &RunOptions) -> Result<Lock, SweepError> {
+    let shards = opts.out.join(SHARD_DIR);
+    std::fs::create_dir_all(&shards)
+        .map_err(|e| SweepError::io(format!("cannot create {}", shards.display()), e))?;
+    let path = shards.join(format!("{}.lock", opts.shard.file_stem()));
+    let what = format!(
+        "shard {}/{} of {}",
+        opts.shard.index,
+        opts.shard.count,
+        opts.out.display()
+    );
+    Lock::acquire(&path, &what).map_err(|e| match e {
+        e @ LockError::Busy { .. } => SweepError::Usage(e.to_string()),
+        e => SweepError::Runtime(e.to_string()),
+    })
+}
+
+/// The one line an interrupted shard ends with: what is saved and how to go on.
+fn interrupted(sweep_path: &Path, opts: &RunOptions, saved: usize, mine: usize) -> SweepError {
+    let shard = if opts.shard == Shard::ALL {
+        String::new()
+    } else {
+        format!(" --shard {}/{}", opts.shard.index, opts.shard.count)
+    };
+    SweepError::Interrupted(format!(
+        "interrupted: {saved} of {mine} points are saved in {}; continue with `sprx sweep {} --out {}{shard} --resume`",
+        opts.out.display(),
+        sweep_path.display(),
+        opts.out.display()
+    ))
+}
+
 /// Runs the options' shard of the sweep; returns the shard file's record.
 pub fn run_shard(
     sweep: &Sweep,
     sweep_path: &Path,
     opts: &RunOptions,
+    progress: &dyn ShardProgress,
 ) -> Result<ShardRecord, SweepError> {
     let started = chrono::Utc::now();
     let clock = Instant::now();
     let (_, values) = design_points(sweep)?;
+    let points_here = (0..values.len()).filter(|&p| opts.shard.holds(p)).count();
+    let threads = opts.threads.unwrap_or_else(rayon::current_num_threads);
+    check_size(sweep, &values, points_here, threads, opts)?;
+    let _lock = lock_shard(opts)?;
     let planfile = prepare_dir(
         sweep,
         sweep_path,
@@ -533,35 +616,19 @@ pub fn run_shard(
     let todo: Vec<usize> = mine.iter().copied().filter(|p| !done.contains(p)).collect();
     let replicates: Vec<u32> = (0..sweep.replicates).collect();
     let base = sweep.base.plan();
-    let pcns = u64::from(base.pcns);
 
-    let bar = if opts.progress {
-        ProgressBar::new(todo.len() as u64 * u64::from(sweep.replicates) * pcns)
-    } else {
-        ProgressBar::hidden()
-    };
-    // The runner ticks once per (replicate, PCN).
-    let unit = if pcns == 1 {
-        "replicates"
-    } else {
-        "replicate-PCNs"
-    };
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{spinner}} {{msg}} [{{elapsed_precise}}] {{wide_bar}} {unit} {{per_sec}} (ETA {{eta}})"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    progress.start(todo.len(), sweep.replicates, base.pcns);
     let points_done = std::sync::atomic::AtomicUsize::new(0);
-    let show = |n: usize| format!("points {n}/{}", todo.len());
-    bar.set_message(show(0));
     let file = Mutex::new(file);
-    let threads = with_threads(opts.threads, || {
+    let result = with_threads(Some(threads), || {
         let result = todo.par_iter().try_for_each(|&p| {
             let plan = point_plan(sweep, &base, &values[p]).map_err(SweepError::Runtime)?;
-            let tick = || bar.inc(1);
-            let outcomes = run_replicates(&plan, &replicates, &tick)
-                .map_err(|e| SweepError::Runtime(format!("point {p}: {e}")))?;
+            let tick = || progress.unit_done();
+            let outcomes = run_replicates_cancellable(&plan, &replicates, &tick, &opts.cancel)
+                .map_err(|e| match e {
+                    RunError::Cancelled => SweepError::Interrupted(String::new()),
+                    RunError::Failed(e) => SweepError::Runtime(format!("point {p}: {e}")),
+                })?;
             let mut text = String::new();
             for o in &outcomes {
                 text.push_str(&row(
@@ -575,13 +642,20 @@ pub fn run_shard(
                 .map_err(|_| SweepError::Runtime("a writer thread failed".into()))?
                 .append(&text)?;
             let n = points_done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            bar.set_message(show(n));
+            progress.point_saved(n);
             Ok::<(), SweepError>(())
         });
         result.map(|()| rayon::current_num_threads())
     })
-    .map_err(SweepError::Runtime)??;
-    bar.finish_and_clear();
+    .map_err(|e| SweepError::Runtime(e.to_string()))?;
+    progress.finish();
+    let threads = match result {
+        Err(SweepError::Interrupted(_)) => {
+            let saved = done.len() + points_done.load(std::sync::atomic::Ordering::SeqCst);
+            return Err(interrupted(sweep_path, opts, saved, mine.len()));
+        }
+        other => other?,
+    };
     let record = ShardRecord {
         shard: opts.shard.index,
         of: opts.shard.count,
@@ -592,7 +666,7 @@ pub fn run_shard(
         started: started.to_rfc3339(),
         finished: chrono::Utc::now().to_rfc3339(),
         elapsed_seconds: clock.elapsed().as_secs_f64(),
-        hostname: hostname(),
+        hostname: crate::output::hostname(),
     };
     write_atomically(&opts.out.join(SHARD_DIR), &format!("{stem}.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &record)?;

@@ -272,7 +272,7 @@ pub fn merge(dir: &Path, command_line: &[String]) -> Result<(), SweepError> {
         shards: entries,
         command_line: command_line.to_vec(),
         merged: chrono::Utc::now().to_rfc3339(),
-        hostname: super::exec::hostname(),
+        hostname: crate::output::hostname(),
     };
     write_atomically(dir, "manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest)?;

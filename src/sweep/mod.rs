@@ -10,9 +10,9 @@
 //! stopped ([`exec`]). [`merge`] checks that every point is there exactly once and writes the
 //! final files; an unsharded run goes through the same merge, so the outputs are byte-identical
 //! whatever the thread count or the number of shards. [`slurm`] writes job-array scripts for
-//! clusters, [`sensitivity`] computes Morris and Sobol indices, and [`cli`] is the command line.
+//! clusters and [`sensitivity`] computes Morris and Sobol indices. The command line (`sprx sweep`,
+//! its progress bar and messages) lives in the binary's `cli/sweep.rs`.
 
-pub mod cli;
 pub mod design;
 pub mod exec;
 pub mod merge;
@@ -26,7 +26,7 @@ pub use spec::{Domain, MetricSpec, Sweep, SweepParam};
 
 use crate::scenario::{Diagnostic, ScenarioError};
 
-/// Why a sweep could not be run. [`SweepError::exit_code`] separates bad input (2) from
+/// Why a sweep could not be run. [`SweepError::is_bad_input`] separates bad input (exit 2) from
 /// failures while running (1).
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
@@ -50,6 +50,9 @@ pub enum SweepError {
     /// Something failed while running or writing.
     #[error("error: {0}")]
     Runtime(String),
+    /// Ctrl-C: finished points are saved, the message says how to resume.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 fn render(diagnostics: &[Diagnostic], omitted: usize) -> String {
@@ -65,12 +68,10 @@ fn render(diagnostics: &[Diagnostic], omitted: usize) -> String {
 }
 
 impl SweepError {
-    /// 2 for bad input (file, flags, directory), 1 for failures while running.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            SweepError::Runtime(_) => 1,
-            _ => 2,
-        }
+    /// Whether the sweep was refused for its input (file, flags, directory, size) rather than
+    /// failing or being interrupted while it ran; the command line maps this to exit code 2.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, SweepError::Runtime(_) | SweepError::Interrupted(_))
     }
 
     /// The message without its leading `error: `, for callers that add their own.

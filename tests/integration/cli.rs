@@ -115,3 +115,53 @@ fn bad_usage_exits_2_and_runtime_failures_exit_1() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: cannot create output directory"));
 }
+
+#[test]
+fn threads_0_is_refused_alike_by_run_and_sweep() {
+    let run = sprx(&["run", "tests/data/small.toml", "--threads", "0"]);
+    let sweep = sprx(&["sweep", "no-such.toml", "--out", "never", "--threads", "0"]);
+    for out in [&run, &sweep] {
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+        assert!(
+            stderr(out).contains("invalid value '0' for '--threads <N>': at least 1 thread"),
+            "{}",
+            stderr(out)
+        );
+    }
+    assert!(
+        !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("never")
+            .exists()
+    );
+}
+
+#[test]
+fn trace_refuses_a_replicate_the_scenario_does_not_have() {
+    // tests/data/small.toml has 4 replicates, numbered 0-3.
+    ok(&[
+        "trace",
+        "tests/data/small.toml",
+        "--arm",
+        "belonging",
+        "--sample",
+        "1",
+        "--replicate",
+        "3",
+    ]);
+    let out = sprx(&[
+        "trace",
+        "tests/data/small.toml",
+        "--arm",
+        "belonging",
+        "--sample",
+        "1",
+        "--replicate",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--replicate 4: the scenario has 4 replicate(s), numbered from 0"),
+        "{}",
+        stderr(&out)
+    );
+}

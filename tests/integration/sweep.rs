@@ -439,3 +439,14 @@ fn shipped_sweep_files_are_valid() {
     }
     assert!(checked >= 2, "expected the example sweep files");
 }
+
+#[test]
+fn quiet_sweeps_print_nothing_on_success() {
+    let tmp = tempdir();
+    let sweep = write_sweep(tmp.path(), &small_sweep(1500, 60));
+    let dir = tmp.path().join("quiet");
+    let out = sprx(&["sweep", s(&sweep), "--out", s(&dir), "--quiet"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert!(dir.join("points.csv").exists());
+}

@@ -5,13 +5,17 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::SweepError;
-use super::exec::{RunOptions, Shard, design_points, prepare_dir, run_shard};
-use super::merge::merge;
-use super::slurm::{SlurmOptions, write_scripts};
-use super::spec::Sweep;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::args::{MemoryArgs, parse_threads};
+use sprx::sweep::SweepError;
+use sprx::sweep::exec::{RunOptions, Shard, ShardProgress, design_points, prepare_dir, run_shard};
+use sprx::sweep::merge::merge;
+use sprx::sweep::slurm::{SlurmOptions, write_scripts};
+use sprx::sweep::spec::Sweep;
 
 /// `sprx sweep SWEEP.toml --out DIR`, `sprx sweep merge DIR`, `sprx sweep slurm …`.
 #[derive(Args, Debug, Clone)]
@@ -32,8 +36,8 @@ pub struct SweepRunArgs {
     /// Output directory (created if missing).
     #[arg(long, required = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores). The results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Continue an interrupted sweep in DIR: finished points are kept, the rest run.
     #[arg(long)]
@@ -42,6 +46,11 @@ pub struct SweepRunArgs {
     /// merge the shards with `sprx sweep merge DIR`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// No progress bar and no messages on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -106,7 +115,7 @@ fn absolute(p: &Path) -> Result<PathBuf, SweepError> {
         .map_err(|e| SweepError::Usage(format!("cannot resolve {}: {e}", p.display())))
 }
 
-/// Runs `sprx sweep …`. Errors know their exit code ([`SweepError::exit_code`]).
+/// Runs `sprx sweep …`. Errors say whether they are bad input ([`SweepError::is_bad_input`]).
 pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
     let command_line: Vec<String> = std::env::args().collect();
     match args.command {
@@ -122,10 +131,8 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                     "usage: sprx sweep SWEEP.toml --out DIR".into(),
                 ));
             };
-            if args.run.threads == Some(0) {
-                return Err(SweepError::Usage("--threads must be at least 1".into()));
-            }
             let sweep = Sweep::load(&sweep_path)?;
+            let quiet = args.run.quiet;
             let sharded = args.run.shard.is_some();
             let shard = args.run.shard.unwrap_or(Shard::ALL);
             let opts = RunOptions {
@@ -134,10 +141,17 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                 resume: args.run.resume,
                 shard,
                 command_line: command_line.clone(),
-                progress: std::io::stderr().is_terminal(),
+                memory: args.run.memory.budget(),
+                cancel: super::interrupt::token().map_err(SweepError::Runtime)?,
             };
-            let record = run_shard(&sweep, &absolute(&sweep_path)?, &opts)?;
-            eprintln!(
+            let bar = SweepBar::new(!quiet && std::io::stderr().is_terminal());
+            let record = run_shard(&sweep, &absolute(&sweep_path)?, &opts, &bar)?;
+            let say = |text: String| {
+                if !quiet {
+                    eprintln!("{text}");
+                }
+            };
+            say(format!(
                 "shard {}/{}: {} points ({} resumed) in {:.1} s on {} threads",
                 record.shard,
                 record.of,
@@ -145,16 +159,16 @@ pub fn execute(args: SweepArgs) -> Result<(), SweepError> {
                 record.points_resumed,
                 record.elapsed_seconds,
                 record.threads
-            );
+            ));
             if sharded {
-                eprintln!(
+                say(format!(
                     "when every shard is done: sprx sweep merge {}",
                     out.display()
-                );
+                ));
                 Ok(())
             } else {
                 merge(&out, &command_line)?;
-                eprintln!("outputs in {}", out.display());
+                say(format!("outputs in {}", out.display()));
                 Ok(())
             }
         }
@@ -189,4 +203,57 @@ fn slurm(a: SlurmArgs) -> Result<(), SweepError> {
         out.join("submit.sh").display()
     );
     Ok(())
+}
+
+/// The sweep's progress bar on stderr: (replicate, PCN) units, with the points saved so far.
+struct SweepBar {
+    bar: ProgressBar,
+    points: AtomicUsize,
+}
+
+impl SweepBar {
+    fn new(shown: bool) -> SweepBar {
+        SweepBar {
+            bar: if shown {
+                ProgressBar::new(0)
+            } else {
+                ProgressBar::hidden()
+            },
+            points: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl ShardProgress for SweepBar {
+    fn start(&self, points: usize, replicates: u32, pcns: u32) {
+        self.points.store(points, Ordering::Relaxed);
+        self.bar
+            .set_length(points as u64 * u64::from(replicates) * u64::from(pcns));
+        // The runner ticks once per (replicate, PCN).
+        let unit = if pcns == 1 {
+            "replicates"
+        } else {
+            "replicate-PCNs"
+        };
+        self.bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {{msg}} [{{elapsed_precise}}] {{wide_bar}} {unit} {{per_sec}} (ETA {{eta}})"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.point_saved(0);
+    }
+
+    fn unit_done(&self) {
+        self.bar.inc(1);
+    }
+
+    fn point_saved(&self, done: usize) {
+        let of = self.points.load(Ordering::Relaxed);
+        self.bar.set_message(format!("points {done}/{of}"));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -1,0 +1,267 @@
+//! What running a plan will cost, estimated from its dimensions before anything is allocated:
+//! peak memory and work. The run-setting limits keep each number within the engine's integer
+//! types, but not their product: 100,000 PCNs of a billion patients is a valid scenario that
+//! would need terabytes. The command line compares this estimate with the machine's memory and
+//! refuses such a run up front, instead of letting an allocation abort it hours in.
+//!
+//! The estimate follows what the engine allocates (`replicate.rs`, `runner.rs`):
+//! - a (replicate, PCN) unit in flight holds one population at a time (every patient, this
+//!   week's consultations and, when a service arm is evaluated, the no_sp history of every
+//!   patient and week) and, for each arm, its slot table, its copies of the patients it has
+//!   touched with their history, its referrals and its weekly records;
+//! - a replicate collects its PCNs' outcomes before merging them;
+//! - every replicate's merged outcome (weekly records per arm) is kept until the output is
+//!   written.
+//!
+//! Units run `threads` at a time. The estimate aims to be within a factor of two, on the high
+//! side; [`TOUCHED_PER_PATIENT_YEAR`] and [`REFERRALS_PER_PATIENT_YEAR`] bound what depends on
+//! the model's behaviour. Checked against peak RSS on the default scenario: one unit about 70 MB
+//! (estimated 90), each replicate's results 0.79 MB (estimated 0.85).
+
+use std::mem::size_of;
+
+use super::ArmOutcome;
+use super::{Plan, same_population};
+use crate::model::observe::{PathwayTally, WeekRecord};
+use crate::model::patient::Patient;
+use crate::model::practice::Practice;
+use crate::model::referral::Referral;
+
+/// Share of a PCN's patients an arm first touches (offers a referral) per year, generously:
+/// about 0.018 under `belonging` with the defaults (9% of patients in five years), more with
+/// the higher buy-in a sweep may explore. The touched share grows linearly until it saturates.
+pub const TOUCHED_PER_PATIENT_YEAR: f64 = 0.04;
+
+/// Accepted referrals per patient per year, generously (about 0.018 under `belonging`).
+pub const REFERRALS_PER_PATIENT_YEAR: f64 = 0.05;
+
+/// Allocator overhead on the results kept for output (many blocks of about 120 KB): measured
+/// peak RSS per replicate is 1.2 times the bytes of its records.
+const RESULTS_OVERHEAD: f64 = 1.3;
+
+/// The no_sp history kept per patient and service week for the evaluation: a u8 and an f32.
+const HISTORY_BYTES: f64 = 5.0;
+
+/// Allocator and vector overhead per heap block, and small per-arm structures (link workers,
+/// assets, the queue), counted generously.
+const SMALL_ALLOCATIONS: f64 = 64.0 * 1024.0;
+
+/// The estimated cost of running a [`Plan`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    /// Bytes one (replicate, PCN) unit holds while it runs.
+    pub unit_bytes: f64,
+    /// Bytes of one PCN's outcome (every arm), held until its replicate is merged.
+    pub pcn_outcome_bytes: f64,
+    /// Bytes of one replicate's merged outcome, kept until the output is written.
+    pub replicate_bytes: f64,
+    pub replicates: u64,
+    pub pcns: u64,
+    pub arms: u64,
+    /// Service weeks.
+    pub weeks: u64,
+    /// Patients of one PCN.
+    pub patients_per_pcn: u64,
+    /// Patient-weeks simulated (warm-up included, each population once), all replicates.
+    pub patient_weeks: f64,
+    /// Rows of `weekly.csv`: arms × replicates × weeks.
+    pub weekly_rows: u64,
+}
+
+impl Cost {
+    /// Peak memory when `runs` plans of this size run at once on `threads` threads (a sweep runs
+    /// several points at once, a run one).
+    pub fn peak_memory(&self, threads: u64, runs: u64) -> f64 {
+        self.units_memory(threads, runs) + self.results_memory(threads, runs)
+    }
+
+    /// Memory of the (replicate, PCN) units running at once.
+    pub fn units_memory(&self, threads: u64, runs: u64) -> f64 {
+        self.units_at_once(threads, runs) as f64 * self.unit_bytes
+    }
+
+    /// Memory of the outcomes held: every replicate's merged outcome, and the per-PCN outcomes
+    /// of the replicates being merged.
+    pub fn results_memory(&self, threads: u64, runs: u64) -> f64 {
+        let replicates = self.replicates.saturating_mul(runs.max(1));
+        let merging = replicates.min(threads.max(1)) as f64;
+        let per_pcn = if self.pcns > 1 {
+            merging * self.pcns as f64 * self.pcn_outcome_bytes
+        } else {
+            0.0
+        };
+        per_pcn + replicates as f64 * self.replicate_bytes
+    }
+
+    /// How many (replicate, PCN) units run at once.
+    pub fn units_at_once(&self, threads: u64, runs: u64) -> u64 {
+        let units = self
+            .replicates
+            .saturating_mul(self.pcns)
+            .saturating_mul(runs.max(1));
+        units.min(threads.max(1))
+    }
+}
+
+impl Plan {
+    /// The estimated cost of running this plan.
+    pub fn cost(&self) -> Cost {
+        let patients = self.layout.patients() as f64;
+        let weeks = f64::from(self.weeks);
+        let evaluated = self.arms.iter().any(|a| a.service);
+        let population = patients * (size_of::<Patient>() as f64 + 1.0 + 4.0)
+            + if evaluated {
+                patients * weeks * HISTORY_BYTES
+            } else {
+                0.0
+            };
+        let weekly = weeks * size_of::<WeekRecord>() as f64;
+        let arms: f64 = self
+            .arms
+            .iter()
+            .map(|arm| {
+                let practices = f64::from(self.layout.practices) * size_of::<Practice>() as f64;
+                let slots = patients * 4.0;
+                let service = if arm.service {
+                    let (touched, entries) = touched_patients(patients, weeks);
+                    let referrals = patients * REFERRALS_PER_PATIENT_YEAR * weeks / 52.0;
+                    touched * (size_of::<Patient>() as f64 + 4.0)
+                        + entries * HISTORY_BYTES
+                        + referrals * size_of::<Referral>() as f64
+                } else {
+                    0.0
+                };
+                practices + slots + service + weekly + SMALL_ALLOCATIONS
+            })
+            .sum();
+        let outcome =
+            RESULTS_OVERHEAD * (weekly + size_of::<ArmOutcome>() as f64 + histogram_bytes());
+        let arm_count = self.arms.len() as f64;
+        let groups = population_groups(self) as f64;
+        let replicates = u64::from(self.replicates);
+        Cost {
+            // Populations are built one group at a time; the largest is what counts, and all
+            // groups have the same size.
+            unit_bytes: population + arms,
+            pcn_outcome_bytes: arm_count * outcome,
+            replicate_bytes: arm_count * outcome,
+            replicates,
+            pcns: u64::from(self.pcns),
+            arms: self.arms.len() as u64,
+            weeks: u64::from(self.weeks),
+            patients_per_pcn: self.layout.patients() as u64,
+            patient_weeks: patients
+                * f64::from(self.pcns)
+                * replicates as f64
+                * groups
+                * (weeks + f64::from(self.warmup_weeks)),
+            weekly_rows: (self.arms.len() as u64)
+                .saturating_mul(replicates)
+                .saturating_mul(u64::from(self.weeks)),
+        }
+    }
+}
+
+/// Patients an arm has touched by the end of `weeks`, and the entries of their history (one per
+/// touched patient and week from the week of touching): linear growth at
+/// [`TOUCHED_PER_PATIENT_YEAR`] until every patient is touched.
+fn touched_patients(patients: f64, weeks: f64) -> (f64, f64) {
+    let per_week = TOUCHED_PER_PATIENT_YEAR / 52.0;
+    let saturated = 1.0 / per_week;
+    let entries = if weeks <= saturated {
+        per_week * weeks * weeks / 2.0
+    } else {
+        weeks - saturated / 2.0
+    };
+    (patients * (per_week * weeks).min(1.0), patients * entries)
+}
+
+/// The wait histogram every arm outcome carries.
+fn histogram_bytes() -> f64 {
+    (PathwayTally::default().waits.distinct_values() * size_of::<u64>()) as f64
+}
+
+/// How many populations a unit simulates: arms with equal population parameters share one.
+fn population_groups(plan: &Plan) -> usize {
+    let mut firsts: Vec<usize> = Vec::new();
+    for (i, arm) in plan.arms.iter().enumerate() {
+        if !firsts
+            .iter()
+            .any(|&f| same_population(&plan.arms[f].params, &arm.params))
+        {
+            firsts.push(i);
+        }
+    }
+    firsts.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{ArmPlan, Plan};
+    use crate::model::pcn::Layout;
+    use crate::params::{Params, Preset};
+
+    /// The default scenario's plan: four arms on one PCN of 5 × 9,600 patients, 100 replicates.
+    fn default_plan() -> Plan {
+        let arms = Preset::ALL
+            .iter()
+            .map(|&preset| {
+                let mut params = Params::default();
+                preset.apply(&mut params);
+                ArmPlan {
+                    name: preset.name().to_string(),
+                    service: preset.has_service(),
+                    params,
+                }
+            })
+            .collect();
+        Plan {
+            seed: 1,
+            replicates: 100,
+            weeks: 260,
+            warmup_weeks: 52,
+            pcns: 1,
+            layout: Layout {
+                practices: 5,
+                patients_per_practice: 9600,
+            },
+            arms,
+            baseline: 0,
+        }
+    }
+
+    #[test]
+    fn the_default_scenario_is_cheap_and_an_absurd_one_is_not() {
+        let mut plan = default_plan();
+        let cost = plan.cost();
+        assert_eq!(cost.weekly_rows, 4 * 100 * 260);
+        let peak = cost.peak_memory(2, 1);
+        assert!(peak > 50e6 && peak < 2e9, "{peak}");
+
+        plan.pcns = 100_000;
+        plan.layout.practices = 1000;
+        plan.layout.patients_per_practice = 1_000_000;
+        let peak = plan.cost().peak_memory(2, 1);
+        assert!(peak > 1e12, "{peak}");
+    }
+
+    #[test]
+    fn touched_patients_grow_then_saturate() {
+        let (touched, entries) = super::touched_patients(1000.0, 52.0);
+        assert!((touched - 40.0).abs() < 1e-9, "{touched}");
+        assert!((entries - 40.0 * 52.0 / 2.0).abs() < 1e-6, "{entries}");
+        let (touched, entries) = super::touched_patients(1000.0, 52.0 * 100.0);
+        assert_eq!(touched, 1000.0);
+        assert!(entries < 1000.0 * 5200.0 && entries > 1000.0 * 5200.0 * 0.8);
+    }
+
+    #[test]
+    fn memory_grows_with_threads_and_runs_at_once() {
+        let plan = default_plan();
+        let cost = plan.cost();
+        assert!(cost.peak_memory(2, 1) > cost.peak_memory(1, 1));
+        assert!(cost.peak_memory(4, 4) > cost.peak_memory(4, 1));
+        assert_eq!(cost.units_at_once(64, 1), 64);
+        assert_eq!(cost.units_at_once(1000, 1), 100);
+    }
+}

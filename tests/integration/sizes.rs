@@ -1,0 +1,166 @@
+//! Scenarios within the run-setting limits whose product is absurd are refused up front, with
+//! an estimate (exit 2, nothing written), instead of aborting on a failed allocation: runs,
+//! traces and sweeps, for memory and for output size.
+
+use std::path::{Path, PathBuf};
+
+use crate::{sprx, stderr, tempdir};
+
+/// 100,000 PCNs × 1,000 practices × 1,000,000 patients: every setting within its limits.
+const ABSURD: &str = r#"
+[run]
+seed = 1
+[population]
+pcns = 100000
+practices_per_pcn = 1000
+patients_per_practice = 1000000
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "belonging"
+"#;
+
+/// One patient, a million replicates of 5,200 weeks: cheap to simulate per unit, but its
+/// weekly.csv would have 10.4 billion rows.
+const LONG_AND_MANY: &str = r#"
+[run]
+seed = 1
+replicates = 1000000
+weeks = 5200
+warmup_weeks = 0
+[population]
+pcns = 1
+practices_per_pcn = 1
+patients_per_practice = 1
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "belonging"
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {name}: {e}"));
+    path
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// Asserts exit 2 with a memory estimate in the message.
+fn assert_refused_for_memory(args: &[&str]) -> String {
+    let out = sprx(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "sprx {args:?}:\n{err}");
+    assert!(err.contains("needs about"), "{err}");
+    assert!(err.contains("of memory"), "{err}");
+    assert!(err.contains("the limit is"), "{err}");
+    assert!(!err.contains("allocation"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err
+}
+
+#[test]
+fn an_absurd_run_is_refused_with_a_memory_estimate_and_writes_nothing() {
+    let tmp = tempdir();
+    let scenario = write(tmp.path(), "absurd.toml", ABSURD);
+    let out = tmp.path().join("out");
+    let err = assert_refused_for_memory(&["run", &s(&scenario), "--out", &s(&out)]);
+    assert!(err.contains("1,000,000,000 patients"), "{err}");
+    assert!(err.contains("TiB") || err.contains("PiB"), "{err}");
+    assert!(err.contains("practices_per_pcn"), "{err}");
+    assert!(!out.exists(), "a refused run created its directory");
+    assert_refused_for_memory(&["run", &s(&scenario)]);
+    assert_refused_for_memory(&[
+        "trace",
+        &s(&scenario),
+        "--arm",
+        "belonging",
+        "--sample",
+        "1",
+    ]);
+}
+
+#[test]
+fn max_memory_sets_the_budget_by_flag_or_environment() {
+    let err = assert_refused_for_memory(&["run", "tests/data/small.toml", "--max-memory", "1M"]);
+    assert!(err.contains("1.0 MiB"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sprx"))
+        .args(["run", "tests/data/small.toml", "--quiet"])
+        .env("SPRX_MAX_MEMORY", "1M")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start sprx: {e}"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs about"), "{}", stderr(&out));
+    let bad = sprx(&["run", "tests/data/small.toml", "--max-memory", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--max-memory"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_run_directory_too_large_to_write_is_refused_with_its_size() {
+    let tmp = tempdir();
+    let scenario = write(tmp.path(), "long.toml", LONG_AND_MANY);
+    let out_dir = tmp.path().join("out");
+    // Lift the memory budget so that the output check is the one that refuses.
+    let out = sprx(&[
+        "run",
+        &s(&scenario),
+        "--out",
+        &s(&out_dir),
+        "--max-memory",
+        "1000T",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "weekly.csv: 10,400,000,000 rows = 2 arms × 1,000,000 replicates × 5,200 weeks"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("would take about"), "{err}");
+    assert!(err.contains("Reduce run.replicates or run.weeks"), "{err}");
+    assert!(!out_dir.exists());
+    // Without --max-memory, the results kept in memory are what is too large.
+    let err = assert_refused_for_memory(&["run", &s(&scenario), "--out", &s(&out_dir)]);
+    assert!(err.contains("Reduce run.replicates"), "{err}");
+}
+
+#[test]
+fn sweeps_are_refused_for_their_largest_point_and_their_outputs() {
+    let tmp = tempdir();
+    let base = write(tmp.path(), "absurd.toml", ABSURD);
+    let sweep = |base: &str, points: u32, replicates: u32| {
+        format!(
+            "base = \"{base}\"\nmetrics = [\"belonging : wellbeing_mean\"]\n\
+             [design]\nkind = \"lhs\"\npoints = {points}\nreplicates = {replicates}\nseed = 1\n\
+             [[parameter]]\nname = \"arm.belonging.lw_per_pcn\"\nrange = [0, 3]\n"
+        )
+    };
+    let file = write(tmp.path(), "sweep.toml", &sweep(&s(&base), 4, 2));
+    let out_dir = tmp.path().join("out");
+    let err = assert_refused_for_memory(&["sweep", &s(&file), "--out", &s(&out_dir)]);
+    assert!(err.contains("this sweep"), "{err}");
+    assert!(!out_dir.exists(), "a refused sweep created its directory");
+
+    let small = crate::repo("tests/data/small.toml");
+    let file = write(tmp.path(), "big.toml", &sweep(&s(&small), 100_000, 100_000));
+    let out = sprx(&[
+        "sweep",
+        &s(&file),
+        "--out",
+        &s(&out_dir),
+        "--max-memory",
+        "1000T",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("runs.csv and shard files (10,000,000,000 rows each"),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+}
