@@ -142,7 +142,9 @@ fn select(places: &Places, args: &PlacesArgs) -> Result<Selection, BadInput> {
 }
 
 fn contains(haystack: &str, needle: &str) -> bool {
-    haystack.to_lowercase().contains(&needle.trim().to_lowercase())
+    haystack
+        .to_lowercase()
+        .contains(&needle.trim().to_lowercase())
 }
 
 /// Case-insensitive equality of a name or code.
@@ -164,10 +166,11 @@ fn find_region(places: &Places, text: &str) -> Result<usize, BadInput> {
     {
         return Ok(i);
     }
-    let names: Vec<&str> = places.regions.iter().map(|r| r.name.as_str()).collect();
+    let mut names: Vec<&str> = places.regions.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
     let suggestions = suggest(text, &names);
     Err(BadInput(format!(
-        "no region is `{text}`{}. The regions are: {}",
+        "no region is `{text}`.{} The regions are: {}",
         did_you_mean(&suggestions),
         names.join(", ")
     )))
@@ -179,14 +182,18 @@ fn find_icb(places: &Places, text: &str) -> Result<usize, BadInput> {
     }) {
         return Ok(i);
     }
-    let shorts: Vec<&str> = places.icbs.iter().map(|i| short_icb_name(&i.name)).collect();
+    let shorts: Vec<&str> = places
+        .icbs
+        .iter()
+        .map(|i| short_icb_name(&i.name))
+        .collect();
     let suggestions: Vec<String> = suggest(text, &shorts)
         .iter()
         .filter_map(|s| places.icbs.iter().find(|i| short_icb_name(&i.name) == s))
         .map(|i| format!("{} ({})", i.name, i.code))
         .collect();
     Err(BadInput(format!(
-        "no ICB is `{text}`{}. `sprx places` lists every ICB",
+        "no ICB is `{text}`.{} `sprx places` lists every ICB.",
         did_you_mean(&suggestions)
     )))
 }
@@ -203,7 +210,7 @@ fn nothing_found(places: &Places, args: &PlacesArgs) -> BadInput {
         ""
     };
     BadInput(format!(
-        "no region, ICB, PCN or practice matches `{text}`{within}{}",
+        "no region, ICB, PCN or practice matches `{text}`{within}.{}",
         did_you_mean(&suggestions)
     ))
 }
@@ -213,7 +220,7 @@ fn did_you_mean<S: AsRef<str>>(suggestions: &[S]) -> String {
         [] => String::new(),
         _ => {
             let list: Vec<&str> = suggestions.iter().map(AsRef::as_ref).collect();
-            format!("; did you mean {}?", list.join(", "))
+            format!(" Did you mean {}?", list.join(", "))
         }
     }
 }
@@ -268,7 +275,11 @@ fn suggest_words(text: &str, candidates: &[&str]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 /// `61,341,137`: rounded to a whole number.
@@ -308,7 +319,9 @@ fn decimal(value: f64, decimals: usize) -> String {
 }
 
 fn imd_text(totals: &Totals) -> String {
-    totals.mean_imd.map_or("—".to_string(), |v| format!("{v:.1}"))
+    totals
+        .mean_imd
+        .map_or("—".to_string(), |v| format!("{v:.1}"))
 }
 
 /// One line of the listing.
@@ -354,7 +367,9 @@ impl Line {
             practices: totals.practices.to_string(),
             patients: thousands(totals.patients),
             imd: imd_text(&totals),
-            lw_fte: pcn.lw_fte.map_or("unknown".to_string(), |f| format!("{f:.2}")),
+            lw_fte: pcn
+                .lw_fte
+                .map_or("unknown".to_string(), |f| format!("{f:.2}")),
             no_return: String::new(),
         }
     }
@@ -509,7 +524,11 @@ fn summary(
     row(&mut out, "ICBs", icbs.len().to_string());
     row(&mut out, "regions", regions.len().to_string());
     row(&mut out, "registered patients", thousands(totals.patients));
-    row(&mut out, "weighted patients", thousands(totals.weighted_patients));
+    row(
+        &mut out,
+        "weighted patients",
+        thousands(totals.weighted_patients),
+    );
     row(
         &mut out,
         "mean IMD 2019 score (patient-weighted)",
@@ -529,7 +548,11 @@ fn summary(
         .iter()
         .filter(|&&p| places.pcns[p].lw_fte == Some(0.0))
         .count();
-    row(&mut out, "PCNs reporting no link worker (0 FTE)", thousands(zero as f64));
+    row(
+        &mut out,
+        "PCNs reporting no link worker (0 FTE)",
+        thousands(zero as f64),
+    );
     row(
         &mut out,
         "patients by national IMD quintile (modelled)",
@@ -555,12 +578,25 @@ fn summary(
             thousands(totals.pcns as f64)
         ),
     );
+    let no_score = selection
+        .pcns
+        .iter()
+        .filter(|&&p| stats::pcn(places, p).mean_imd.is_none())
+        .count();
+    row(
+        &mut out,
+        "PCNs without any IMD 2019 score",
+        format!("{no_score} (the national mix stands in)"),
+    );
     out.push_str(&england_facts(derivation));
     out.push_str("\nSources (");
     out.push_str(ATTRIBUTION);
     out.push_str(")\n");
     for source in SOURCES {
-        out.push_str(&format!("  {}: {} ({})\n", source.publisher, source.title, source.file));
+        out.push_str(&format!(
+            "  {}: {} ({})\n",
+            source.publisher, source.title, source.file
+        ));
     }
     out.push_str(
         "Link-worker FTE counts posts employed by or through the PCN; a service commissioned \
@@ -620,7 +656,11 @@ fn england_facts(d: &Derivation) -> String {
     );
     out.push_str("\nRaw files, before drops (England)\n");
     row(&mut out, "practices", thousands(d.raw.practices as f64));
-    row(&mut out, "registered patients", thousands(d.raw.registered_patients));
+    row(
+        &mut out,
+        "registered patients",
+        thousands(d.raw.registered_patients),
+    );
     row(
         &mut out,
         "PCNs",
@@ -632,7 +672,11 @@ fn england_facts(d: &Derivation) -> String {
     );
     row(&mut out, "ICBs", d.raw.icbs.to_string());
     row(&mut out, "regions", d.raw.regions.to_string());
-    row(&mut out, "PCNs with a workforce return", thousands(w.pcns as f64));
+    row(
+        &mut out,
+        "PCNs with a workforce return",
+        thousands(w.pcns as f64),
+    );
     row(
         &mut out,
         "link workers (rows; FTE; PCNs with FTE > 0)",

@@ -157,10 +157,10 @@ impl Places {
     /// or, without one, from its PCN's patient-weighted mean score; an even mix when the PCN
     /// has no score either (see `docs/places.md`).
     pub fn practice_mix(&self, practice: usize) -> [f64; QUINTILE_COUNT] {
-        let score = self.practices.get(practice).and_then(|p| {
-            p.imd_2019
-                .or_else(|| stats::pcn(self, p.pcn).mean_imd)
-        });
+        let score = self
+            .practices
+            .get(practice)
+            .and_then(|p| p.imd_2019.or_else(|| stats::pcn(self, p.pcn).mean_imd));
         match score {
             Some(score) => self.deprivation.mix(score),
             None => [1.0 / QUINTILE_COUNT as f64; QUINTILE_COUNT],

@@ -67,7 +67,12 @@ impl Sheet {
     /// Fails unless the header is exactly `expected`, in order (for the committed tables,
     /// whose layout is fixed).
     pub fn expect_headers(&self, expected: &[&str]) -> Result<(), PlacesError> {
-        if self.headers.iter().map(String::as_str).eq(expected.iter().copied()) {
+        if self
+            .headers
+            .iter()
+            .map(String::as_str)
+            .eq(expected.iter().copied())
+        {
             Ok(())
         } else {
             Err(PlacesError::file(

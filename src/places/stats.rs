@@ -40,7 +40,11 @@ pub fn over(places: &Places, indices: impl IntoIterator<Item = usize>) -> Totals
             Some(fte) => totals.lw_fte_reported += fte,
             None => totals.pcns_lw_unknown += 1,
         }
-        for practice in pcn.practices.iter().filter_map(|&i| places.practices.get(i)) {
+        for practice in pcn
+            .practices
+            .iter()
+            .filter_map(|&i| places.practices.get(i))
+        {
             totals.practices += 1;
             totals.patients += practice.patients;
             totals.weighted_patients += practice.weighted_patients;

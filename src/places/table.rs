@@ -82,7 +82,10 @@ impl TableFiles {
         std::fs::create_dir_all(dir)
             .map_err(|e| PlacesError::file(&shown, format!("cannot create: {e}")))?;
         let sha = self.sha256();
-        let files = self.named().into_iter().chain([(SHA256_FILE, sha.as_str())]);
+        let files = self
+            .named()
+            .into_iter()
+            .chain([(SHA256_FILE, sha.as_str())]);
         for (name, text) in files {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| {
@@ -362,6 +365,9 @@ mod tests {
         let places = read(&files).unwrap_or_else(|e| panic!("{e}"));
         let derivation = Derivation::parse(&files.derivation).unwrap_or_else(|e| panic!("{e}"));
         let written = write(&places, &derivation).unwrap_or_else(|e| panic!("{e}"));
-        assert!(written == files, "the embedded tables are not in canonical form");
+        assert!(
+            written == files,
+            "the embedded tables are not in canonical form"
+        );
     }
 }

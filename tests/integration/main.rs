@@ -7,6 +7,7 @@ mod docs;
 mod layers;
 mod model;
 mod outputs;
+mod places;
 mod regression;
 mod report;
 mod sweep;

@@ -85,10 +85,7 @@ fn icbs_and_regions(raw: &Raw) -> Result<(Vec<Icb>, Vec<Region>), PlacesError> {
             Some(i) => i,
             None => {
                 let name = raw.workforce.regions.get(&region_code).ok_or_else(|| {
-                    PlacesError::file(
-                        WORKFORCE.file,
-                        format!("no name for region {region_code}"),
-                    )
+                    PlacesError::file(WORKFORCE.file, format!("no name for region {region_code}"))
                 })?;
                 regions.push(Region {
                     code: region_code.clone(),
@@ -156,7 +153,11 @@ pub fn places(raw: &Raw) -> Result<Places, PlacesError> {
     let mut seen = BTreeSet::new();
     for p in kept {
         if !seen.insert(p.code.as_str()) {
-            return Err(cell(p, "Practice Code", format!("`{}` is repeated", p.code)));
+            return Err(cell(
+                p,
+                "Practice Code",
+                format!("`{}` is repeated", p.code),
+            ));
         }
         practices.push(practice(raw, p, &pcn_index, &icb_index)?);
     }
@@ -219,7 +220,10 @@ fn pcns(
                 format!("PCN {code} is `{}` on an earlier row", entry.0),
             ));
         }
-        *entry.1.entry(workforce_icb(raw, p)?.code.as_str()).or_insert(0.0) += p.patients;
+        *entry
+            .1
+            .entry(workforce_icb(raw, p)?.code.as_str())
+            .or_insert(0.0) += p.patients;
     }
     let mut pcns = Vec::with_capacity(found.len());
     for (code, (name, by_icb)) in found {
@@ -261,7 +265,11 @@ pub fn derivation(raw: &Raw, places: &Places) -> Derivation {
         .filter_map(|p| p.pcn.as_ref().map(|(code, _)| code.as_str()))
         .collect();
     let icbs: BTreeSet<&str> = raw.practices.iter().map(|p| p.icb_name.as_str()).collect();
-    let regions: BTreeSet<&str> = raw.practices.iter().map(|p| p.region_code.as_str()).collect();
+    let regions: BTreeSet<&str> = raw
+        .practices
+        .iter()
+        .map(|p| p.region_code.as_str())
+        .collect();
     let dropped: Vec<&PaymentsPractice> = raw
         .practices
         .iter()
@@ -293,8 +301,7 @@ pub fn derivation(raw: &Raw, places: &Places) -> Derivation {
             practices: raw.practices.len() as u64,
             registered_patients: raw.practices.iter().map(|p| p.patients).sum(),
             pcns: all_pcns.len() as u64,
-            practices_without_pcn: raw.practices.iter().filter(|p| p.pcn.is_none()).count()
-                as u64,
+            practices_without_pcn: raw.practices.iter().filter(|p| p.pcn.is_none()).count() as u64,
             icbs: icbs.len() as u64,
             regions: regions.len() as u64,
         },
@@ -318,5 +325,42 @@ pub fn derivation(raw: &Raw, places: &Places) -> Derivation {
                 FTE_DECIMALS,
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn practice(closed: bool, patients: f64, pcn: bool) -> PaymentsPractice {
+        PaymentsPractice {
+            row: 2,
+            region_code: "Y56".into(),
+            icb_name: "NHS NORTH CENTRAL LONDON ICB".into(),
+            pcn: pcn.then(|| ("U1".to_string(), "ONE PCN".to_string())),
+            code: "A1".into(),
+            name: "ONE".into(),
+            closed,
+            rurality: "Urban".into(),
+            patients,
+            weighted_patients: patients,
+        }
+    }
+
+    #[test]
+    fn every_reason_to_drop_a_practice_is_counted() {
+        assert!(drop_reasons(&practice(false, 5000.0, true)).is_empty());
+        assert!(drop_reasons(&practice(false, 1.0, true)).is_empty());
+        assert_eq!(drop_reasons(&practice(false, 0.75, true)), ["no_patients"]);
+        assert_eq!(
+            drop_reasons(&practice(true, 0.0, false)),
+            ["closed", "no_patients", "no_pcn"]
+        );
+    }
+
+    #[test]
+    fn rounding_keeps_the_stated_decimals() {
+        assert_eq!(round(32.36093926, IMD_DECIMALS), 32.36);
+        assert_eq!(round(0.133333333 * 5.0, FTE_DECIMALS), 0.667);
     }
 }

@@ -69,10 +69,7 @@ pub fn read(dir: &Path) -> Result<Raw, PlacesError> {
     let [payments, workforce, imd] = SOURCES.map(|source| verified(dir, &sums, source));
     Ok(Raw {
         practices: read_payments(&Sheet::parse(PAYMENTS.file, &utf8(PAYMENTS, payments?)?)?)?,
-        workforce: read_workforce(&Sheet::parse(
-            WORKFORCE.file,
-            &windows_1252(&workforce?),
-        )?)?,
+        workforce: read_workforce(&Sheet::parse(WORKFORCE.file, &windows_1252(&workforce?))?)?,
         imd: read_imd(&Sheet::parse(IMD.file, &utf8(IMD, imd?)?)?)?,
     })
 }
@@ -84,7 +81,11 @@ fn read_sums(dir: &Path) -> Result<BTreeMap<String, String>, PlacesError> {
     let text = std::fs::read_to_string(&path)
         .map_err(|e| PlacesError::file(&shown, format!("cannot read: {e}")))?;
     let mut sums = BTreeMap::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let Some((hex, name)) = line.split_once(char::is_whitespace) else {
             return Err(PlacesError::file(
                 &shown,
@@ -171,7 +172,10 @@ fn read_payments(sheet: &Sheet) -> Result<Vec<PaymentsPractice>, PlacesError> {
         let sub_icb = row.required(sub_icb_name)?;
         let suffix = format!(" - {}", row.text(sub_icb_code));
         let icb_name = sub_icb.strip_suffix(&suffix).ok_or_else(|| {
-            row.error(sub_icb_name, format!("`{sub_icb}` does not end with `{suffix}`"))
+            row.error(
+                sub_icb_name,
+                format!("`{sub_icb}` does not end with `{suffix}`"),
+            )
         })?;
         let pcn = match row.required(pcn_code)? {
             NO_PCN => None,
@@ -263,4 +267,30 @@ fn read_imd(sheet: &Sheet) -> Result<BTreeMap<String, f64>, PlacesError> {
         scores.insert(practice, row.non_negative(value)?);
     }
     Ok(scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1252_dashes_decode() {
+        assert_eq!(
+            windows_1252(b"Clinical Director \x96 Medical"),
+            "Clinical Director \u{2013} Medical"
+        );
+    }
+
+    #[test]
+    fn sha256sums_lines_read_in_either_mode() {
+        let dir = std::env::temp_dir().join(format!("sprx-sums-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let written = std::fs::write(dir.join("SHA256SUMS"), "AB12  a.csv\ncd34 *b.csv\n\n");
+        assert!(written.is_ok());
+        let sums = read_sums(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let sums = sums.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sums.get("a.csv").map(String::as_str), Some("ab12"));
+        assert_eq!(sums.get("b.csv").map(String::as_str), Some("cd34"));
+    }
 }
