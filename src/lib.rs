@@ -11,6 +11,7 @@
 //! - [`model`]: the domain — patients, needs, practices, link workers, assets, the PCN schedule.
 //! - [`engine`]: random streams, replicates, parallelism; the determinism contract.
 //! - [`metrics`]: weekly records, summary metrics, the evaluation lens, statistics.
+//! - [`places`]: England's practices, PCNs, ICBs and regions from NHS data, embedded.
 //! - [`scenario`]: TOML scenarios, validated into a [`engine::Plan`], with precise errors.
 //! - [`output`]: the files a run writes, atomically, and the terminal comparison table.
 //! - [`report`]: the evaluation lens, the self-contained HTML report and patient journeys.
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod params;
+pub mod places;
 pub mod report;
 pub mod rng;
 pub mod scenario;

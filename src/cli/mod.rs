@@ -6,6 +6,7 @@ mod docs;
 mod init;
 mod interrupt;
 mod params;
+mod places;
 mod report;
 mod run;
 mod sweep;
@@ -54,6 +55,7 @@ enum Command {
     Validate(validate::ValidateArgs),
     Params(params::ParamsArgs),
     Init(init::InitArgs),
+    Places(places::PlacesArgs),
     Report(report::ReportArgs),
     Trace(trace::TraceArgs),
     /// Run a parameter sweep or sensitivity analysis, merge its shards, or write Slurm scripts.
@@ -79,6 +81,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(args) => validate::validate(args),
         Command::Params(args) => params::params(args),
         Command::Init(args) => init::init(args),
+        Command::Places(args) => places::run(args),
         Command::Report(args) => report::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Docs => print(&docs::cli_markdown()),

@@ -11,7 +11,8 @@ use super::repo;
 
 /// Lowest first. A module may import any module listed before it, never one after it.
 const LAYERS: &[&str] = &[
-    "params", "rng", "model", "engine", "metrics", "scenario", "output", "report", "sweep", "cli",
+    "params", "rng", "model", "engine", "metrics", "places", "scenario", "output", "report",
+    "sweep", "cli",
 ];
 
 /// The top-level modules a source tree's files refer to.

@@ -8,6 +8,7 @@ mod interrupt;
 mod layers;
 mod model;
 mod outputs;
+mod places;
 mod regression;
 mod report;
 mod run_dir;

@@ -1,0 +1,178 @@
+//! England as it is: every open GP practice in a primary care network (PCN), with its ICB and
+//! NHS England region, list size, rurality and IMD 2019 deprivation score, and each PCN's
+//! link-worker FTE as reported in September 2022.
+//!
+//! The tables in `data/places/` are derived from three official files (see [`SOURCES`]) by
+//! [`derive`], committed, and embedded in the binary, so that `sprx` knows England without the
+//! raw files. [`TABLES_SHA256`] identifies them for run manifests. `docs/places.md` describes the
+//! columns, which practices are kept, and the deprivation-mix assumption of [`deprivation`].
+
+pub mod deprivation;
+pub mod derive;
+mod error;
+pub mod provenance;
+mod sheet;
+pub mod stats;
+pub mod table;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub use deprivation::DeprivationModel;
+pub use error::PlacesError;
+pub use provenance::{ATTRIBUTION, Derivation, SOURCES, Source, TABLES_SHA256};
+
+use crate::params::QUINTILE_COUNT;
+
+/// Urban or rural, as NHS England classifies the practice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rurality {
+    Urban,
+    Rural,
+}
+
+impl Rurality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rurality::Urban => "Urban",
+            Rurality::Rural => "Rural",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Rurality> {
+        match text {
+            "Urban" => Some(Rurality::Urban),
+            "Rural" => Some(Rurality::Rural),
+            _ => None,
+        }
+    }
+}
+
+/// A GP practice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Practice {
+    pub code: String,
+    pub name: String,
+    /// Index into [`Places::pcns`].
+    pub pcn: usize,
+    /// Index into [`Places::icbs`]: the ICB of the practice's own sub-ICB location, which for a
+    /// few PCNs differs from the PCN's ICB.
+    pub icb: usize,
+    /// Registered patients: a quarterly average over 2022/23, so it can be fractional.
+    pub patients: f64,
+    /// Patients weighted by the Carr-Hill formula, the base of capitation payments.
+    pub weighted_patients: f64,
+    pub rurality: Rurality,
+    /// IMD 2019 score of the practice's patients (higher = more deprived); `None` when the
+    /// practice is not in the Fingertips file (mostly practices opened since 2019).
+    pub imd_2019: Option<f64>,
+}
+
+/// A primary care network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pcn {
+    pub code: String,
+    pub name: String,
+    /// Index into [`Places::icbs`]: the ICB holding most of the PCN's patients.
+    pub icb: usize,
+    /// Social prescribing link-worker FTE employed by or through the PCN, 30 September 2022.
+    /// `None` when the PCN made no workforce return: unknown, which is not zero.
+    pub lw_fte: Option<f64>,
+    /// Indices into [`Places::practices`], in table order.
+    pub practices: Vec<usize>,
+}
+
+/// An integrated care board.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Icb {
+    pub code: String,
+    pub name: String,
+    /// Index into [`Places::regions`].
+    pub region: usize,
+}
+
+/// An NHS England commissioning region, under its short name ("London").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+}
+
+/// The places table, with the links between its levels resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Places {
+    pub practices: Vec<Practice>,
+    pub pcns: Vec<Pcn>,
+    pub icbs: Vec<Icb>,
+    pub regions: Vec<Region>,
+    deprivation: DeprivationModel,
+}
+
+impl Places {
+    /// Links practices to their PCNs and calibrates the deprivation model on the practices'
+    /// scores. The PCNs' practice lists are rebuilt here.
+    pub fn new(
+        practices: Vec<Practice>,
+        mut pcns: Vec<Pcn>,
+        icbs: Vec<Icb>,
+        regions: Vec<Region>,
+    ) -> Places {
+        for pcn in &mut pcns {
+            pcn.practices.clear();
+        }
+        for (i, practice) in practices.iter().enumerate() {
+            if let Some(pcn) = pcns.get_mut(practice.pcn) {
+                pcn.practices.push(i);
+            }
+        }
+        let deprivation = DeprivationModel::calibrate(
+            practices
+                .iter()
+                .filter_map(|p| p.imd_2019.map(|score| (score, p.patients))),
+        );
+        Places {
+            practices,
+            pcns,
+            icbs,
+            regions,
+            deprivation,
+        }
+    }
+
+    /// England, from the tables embedded in the binary (parsed once).
+    pub fn england() -> Result<&'static Places, PlacesError> {
+        static ENGLAND: OnceLock<Result<Places, PlacesError>> = OnceLock::new();
+        ENGLAND
+            .get_or_init(|| table::read(&table::TableFiles::embedded()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The national deprivation model calibrated on these practices.
+    pub fn deprivation(&self) -> &DeprivationModel {
+        &self.deprivation
+    }
+
+    /// The quintile mix of a practice's patients (q1 most deprived … q5): from its IMD score,
+    /// or, without one, from its PCN's patient-weighted mean score; an even mix when the PCN
+    /// has no score either (see `docs/places.md`).
+    pub fn practice_mix(&self, practice: usize) -> [f64; QUINTILE_COUNT] {
+        let score = self
+            .practices
+            .get(practice)
+            .and_then(|p| p.imd_2019.or_else(|| stats::pcn(self, p.pcn).mean_imd));
+        match score {
+            Some(score) => self.deprivation.mix(score),
+            None => [1.0 / QUINTILE_COUNT as f64; QUINTILE_COUNT],
+        }
+    }
+
+    /// The index of each PCN by code.
+    pub fn pcn_index(&self) -> BTreeMap<&str, usize> {
+        self.pcns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.code.as_str(), i))
+            .collect()
+    }
+}
