@@ -6,7 +6,7 @@
 use super::ArmOutcome;
 use super::{Plan, same_population};
 use crate::model::needs::NeedTables;
-use crate::model::observe::{ArmTrace, PathwayTally, WeekRecord, evaluate};
+use crate::model::observe::{ArmTrace, EventLog, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
 use crate::rng::Key;
@@ -63,10 +63,42 @@ pub fn run_pcn_with(
     storage: Storage,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
 ) -> Result<Vec<ArmOutcome>, String> {
+    run_pcn_full(plan, replicate, pcn, storage, None, observe).map(|(outcomes, _)| outcomes)
+}
+
+/// The events of followed patients in one arm: the arm's own log, and its population's (the
+/// no_sp twin's).
+pub type FollowedEvents = (EventLog, EventLog);
+
+/// [`run_pcn_observed`] following the patients `follow` (ids within the PCN): besides the
+/// outcomes, each arm's events of those patients and its population's, in arm order. Following
+/// changes no draw and no result.
+pub fn run_pcn_following(
+    plan: &Plan,
+    replicate: u32,
+    pcn: u32,
+    follow: &[u32],
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Run, String> {
+    run_pcn_full(plan, replicate, pcn, Storage::Shared, Some(follow), observe)
+}
+
+/// Outcomes and followed events of every arm, in arm order.
+pub type Run = (Vec<ArmOutcome>, Vec<Option<FollowedEvents>>);
+
+fn run_pcn_full(
+    plan: &Plan,
+    replicate: u32,
+    pcn: u32,
+    storage: Storage,
+    follow: Option<&[u32]>,
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Run, String> {
     let key = Key::root(plan.seed)
         .replicate(u64::from(replicate))
         .pcn(u64::from(pcn));
     let mut outcomes: Vec<Option<ArmOutcome>> = vec![None; plan.arms.len()];
+    let mut followed: Vec<Option<FollowedEvents>> = vec![None; plan.arms.len()];
     for group in group_arms(plan) {
         let first = &plan.arms[group.arms[0]].params;
         let evaluated = group.arms.iter().any(|&i| plan.arms[i].service);
@@ -79,6 +111,7 @@ pub fn run_pcn_with(
             first,
             &group.tables,
         )?;
+        population.events = follow.map(EventLog::following);
         let mut arms: Vec<Pcn> = group
             .arms
             .iter()
@@ -95,6 +128,7 @@ pub fn run_pcn_with(
                 if storage == Storage::Dense {
                     pcn.touch_everyone(&population);
                 }
+                pcn.events = follow.map(EventLog::following);
                 pcn
             })
             .collect();
@@ -107,7 +141,10 @@ pub fn run_pcn_with(
             }
             observe(week, &population, &arms);
         }
-        for ((&i, arm), weekly) in group.arms.iter().zip(&arms).zip(weekly) {
+        for ((&i, arm), weekly) in group.arms.iter().zip(&mut arms).zip(weekly) {
+            if let (Some(own), Some(twin)) = (arm.events.take(), population.events.as_ref()) {
+                followed[i] = Some((own, twin.clone()));
+            }
             let eval = match (&arm.history, &population.history) {
                 (Some(touched), Some(base)) => {
                     let trace = ArmTrace {
@@ -126,10 +163,11 @@ pub fn run_pcn_with(
             });
         }
     }
-    outcomes
+    let outcomes = outcomes
         .into_iter()
         .map(|o| o.ok_or_else(|| "internal error: an arm was not run".to_string()))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((outcomes, followed))
 }
 
 /// Runs every arm of `plan` on one PCN of one replicate.

@@ -8,7 +8,7 @@
 //! the evaluation compares each referred patient with.
 
 use super::needs::NeedTables;
-use super::observe::{History, WeekRecord};
+use super::observe::{EventLog, History, WeekRecord};
 use super::patient::{Consultation, Patient, PatientDistributions};
 use super::pcn::Layout;
 use crate::params::Params;
@@ -48,6 +48,8 @@ pub struct Population<'a> {
     /// Weekly consultations and wellbeing of every patient, kept when an arm is evaluated.
     pub history: Option<History>,
     pub quintile_sizes: [u64; 5],
+    /// Events of followed patients, for traces (`None`, the default, follows nobody).
+    pub events: Option<EventLog>,
 }
 
 impl<'a> Population<'a> {
@@ -79,6 +81,7 @@ impl<'a> Population<'a> {
             record: WeekRecord::default(),
             history: keep_history.then(|| History::new(n, weeks)),
             quintile_sizes,
+            events: None,
         };
         population.warm_up(warmup_weeks);
         Ok(population)
@@ -106,8 +109,11 @@ impl<'a> Population<'a> {
         let mut low = 0;
         self.consulting.clear();
         let mut history = self.history.as_mut().map(|h| h.week_mut(week));
+        let mut events = self.events.as_mut();
         for (i, patient) in self.patients.iter_mut().enumerate() {
-            let code = consult_code(patient.live_week(i64::from(week), p, tables));
+            let needs_before = patient.needs;
+            let consultation = patient.live_week(i64::from(week), p, tables);
+            let code = consult_code(consultation);
             let q = usize::from(patient.q);
             let w = patient.wellbeing;
             wellbeing_sum += w;
@@ -127,6 +133,9 @@ impl<'a> Population<'a> {
                 } else {
                     rec.social += 1;
                 }
+            }
+            if let Some(log) = events.as_deref_mut() {
+                log.lived(week, i as u32, needs_before, patient, consultation);
             }
         }
         rec.wellbeing_sum = wellbeing_sum;
