@@ -102,6 +102,18 @@ impl<'a> Population<'a> {
 
     /// One service week of every patient's own processes, with the week's sums.
     pub fn live_week(&mut self, week: i32) {
+        // The loop is compiled twice so that a run following nobody runs exactly the loop it
+        // would without an event log: no check, no saved need set, per patient.
+        if self.events.is_some() {
+            self.live_patients::<true>(week);
+        } else {
+            self.live_patients::<false>(week);
+        }
+    }
+
+    /// [`Population::live_week`], logging the followed patients' weeks if `FOLLOW`.
+    #[inline(always)]
+    fn live_patients<const FOLLOW: bool>(&mut self, week: i32) {
         let (p, tables) = (self.p, self.tables);
         let mut rec = WeekRecord::default();
         let mut wellbeing_sum = 0.0;
@@ -109,7 +121,7 @@ impl<'a> Population<'a> {
         let mut low = 0;
         self.consulting.clear();
         let mut history = self.history.as_mut().map(|h| h.week_mut(week));
-        let mut events = self.events.as_mut();
+        let mut events = if FOLLOW { self.events.as_mut() } else { None };
         for (i, patient) in self.patients.iter_mut().enumerate() {
             let needs_before = patient.needs;
             let consultation = patient.live_week(i64::from(week), p, tables);
@@ -134,7 +146,7 @@ impl<'a> Population<'a> {
                     rec.social += 1;
                 }
             }
-            if let Some(log) = events.as_deref_mut() {
+            if FOLLOW && let Some(log) = events.as_deref_mut() {
                 log.lived(week, i as u32, needs_before, patient, consultation);
             }
         }
