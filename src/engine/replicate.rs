@@ -6,7 +6,7 @@
 use super::ArmOutcome;
 use super::{EngineError, Plan, same_population};
 use crate::model::needs::NeedTables;
-use crate::model::observe::{ArmTrace, PathwayTally, WeekRecord, evaluate};
+use crate::model::observe::{ArmTrace, EventLog, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
 use crate::rng::Key;
@@ -63,11 +63,43 @@ pub fn run_pcn_with(
     storage: Storage,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
 ) -> Result<Vec<ArmOutcome>, EngineError> {
+    run_pcn_full(plan, replicate, pcn, storage, None, observe).map(|(outcomes, _)| outcomes)
+}
+
+/// The events of followed patients in one arm: the arm's own log, and its population's (the
+/// no_sp twin's).
+pub type FollowedEvents = (EventLog, EventLog);
+
+/// [`run_pcn_observed`] following the patients `follow` (ids within the PCN): besides the
+/// outcomes, each arm's events of those patients and its population's, in arm order. Following
+/// changes no draw and no result.
+pub fn run_pcn_following(
+    plan: &Plan,
+    replicate: u32,
+    pcn: u32,
+    follow: &[u32],
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Run, EngineError> {
+    run_pcn_full(plan, replicate, pcn, Storage::Shared, Some(follow), observe)
+}
+
+/// Outcomes and followed events of every arm, in arm order.
+pub type Run = (Vec<ArmOutcome>, Vec<Option<FollowedEvents>>);
+
+fn run_pcn_full(
+    plan: &Plan,
+    replicate: u32,
+    pcn: u32,
+    storage: Storage,
+    follow: Option<&[u32]>,
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Run, EngineError> {
     let key = Key::root(plan.seed)
         .replicate(u64::from(replicate))
         .pcn(u64::from(pcn));
-    // Every arm is in exactly one group; outcomes are put back in arm order at the end.
-    let mut outcomes: Vec<(usize, ArmOutcome)> = Vec::with_capacity(plan.arms.len());
+    // Every arm is in exactly one group; results are put back in arm order at the end.
+    let mut results: Vec<(usize, ArmOutcome, Option<FollowedEvents>)> =
+        Vec::with_capacity(plan.arms.len());
     for group in group_arms(plan) {
         let first = &plan.arms[group.arms[0]].params;
         let evaluated = group.arms.iter().any(|&i| plan.arms[i].service);
@@ -84,6 +116,7 @@ pub fn run_pcn_with(
             arm: plan.arms[group.arms[0]].name.clone(),
             source,
         })?;
+        population.events = follow.map(EventLog::following);
         let mut arms: Vec<Pcn> = group
             .arms
             .iter()
@@ -100,6 +133,7 @@ pub fn run_pcn_with(
                 if storage == Storage::Dense {
                     pcn.touch_everyone(&population);
                 }
+                pcn.events = follow.map(EventLog::following);
                 pcn
             })
             .collect();
@@ -112,7 +146,11 @@ pub fn run_pcn_with(
             }
             observe(week, &population, &arms);
         }
-        for ((&i, arm), weekly) in group.arms.iter().zip(&arms).zip(weekly) {
+        for ((&i, arm), weekly) in group.arms.iter().zip(&mut arms).zip(weekly) {
+            let followed = match (arm.events.take(), population.events.as_ref()) {
+                (Some(own), Some(twin)) => Some((own, twin.clone())),
+                _ => None,
+            };
             let eval = match (&arm.history, &population.history) {
                 (Some(touched), Some(base)) => {
                     let trace = ArmTrace {
@@ -129,11 +167,11 @@ pub fn run_pcn_with(
                 pathway: PathwayTally::from_referrals(&arm.referrals),
                 eval,
             };
-            outcomes.push((i, outcome));
+            results.push((i, outcome, followed));
         }
     }
-    outcomes.sort_by_key(|(i, _)| *i);
-    Ok(outcomes.into_iter().map(|(_, o)| o).collect())
+    results.sort_by_key(|(i, _, _)| *i);
+    Ok(results.into_iter().map(|(_, o, f)| (o, f)).unzip())
 }
 
 /// Runs every arm of `plan` on one PCN of one replicate.

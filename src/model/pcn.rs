@@ -16,7 +16,7 @@ use super::asset::{
     opening_probability,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
-use super::observe::{TouchedHistory, WeekRecord};
+use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
 use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
@@ -65,6 +65,9 @@ pub struct Pcn<'a> {
     /// Every accepted referral, in order of acceptance.
     pub referrals: Vec<Referral>,
     quintile_sizes: [u64; 5],
+    /// Events of followed patients, for traces (`None`, the default, follows nobody). Each is
+    /// emitted where the week's record counts the same thing.
+    pub events: Option<EventLog>,
 }
 
 impl<'a> Pcn<'a> {
@@ -100,6 +103,7 @@ impl<'a> Pcn<'a> {
             assets: initial_assets(key, p),
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
+            events: None,
         }
     }
 
@@ -137,6 +141,7 @@ impl<'a> Pcn<'a> {
             self.practices_week(week);
         }
         self.record_stocks(&mut rec);
+        self.log_waiting(week);
         rec
     }
 
@@ -152,6 +157,7 @@ impl<'a> Pcn<'a> {
         rec.q_wellbeing_sum = base.q_wellbeing_sum;
         rec.low_wellbeing = base.low_wellbeing;
         rec.activation_sum = base.activation_sum;
+        self.log_untouched_weeks(week, population);
         if !self.service {
             return;
         }
@@ -188,12 +194,26 @@ impl<'a> Pcn<'a> {
         self.touched_ids = merge_sorted(touched_ids, &newly_touched);
     }
 
+    /// The week of a patient the arm has not touched is the population's, sums and events
+    /// alike: a followed one's events of the week are copied from the population's log.
+    fn log_untouched_weeks(&mut self, week: i32, population: &Population) {
+        let (Some(log), Some(base)) = (self.events.as_mut(), population.events.as_ref()) else {
+            return;
+        };
+        for e in base.this_week(week) {
+            if self.slot_of[e.patient as usize] == NO_SLOT {
+                log.emit(e.week, e.patient, e.kind);
+            }
+        }
+    }
+
     /// A touched patient's own week, replacing the population's patient in the week's sums.
     fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
         let twin = &population.patients[i as usize];
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
+        let needs_before = patient.needs;
         let consultation = patient.live_week(i64::from(week), p, population.tables());
         replace_in_sums(
             rec,
@@ -203,6 +223,9 @@ impl<'a> Pcn<'a> {
             consultation,
             p,
         );
+        if let Some(log) = self.events.as_mut() {
+            log.lived(week, i, needs_before, patient, consultation);
+        }
         if let Some(h) = self.history.as_mut() {
             h.set(slot, consultation != Consultation::None, patient.wellbeing);
         }
@@ -266,13 +289,21 @@ impl<'a> Pcn<'a> {
         let p = self.p;
         rec.offered += 1;
         rec.offered_inappropriate += u64::from(inappropriate);
+        self.events
+            .record(week, i, || EventKind::Offered { inappropriate });
         let patient = &mut self.touched[self.slot_of[i as usize] as usize];
         if !accept_referral(patient, u_accept, p) {
             rec.declined += 1;
             patient.cooldown_until = week.saturating_add(p.cooldown_weeks as i32);
+            self.events.record(week, i, || EventKind::Declined {
+                cooldown_until: patient.cooldown_until,
+            });
             return;
         }
         rec.accepted += 1;
+        self.events.record(week, i, || EventKind::Accepted {
+            trust: patient.trust,
+        });
         rec.q_accepted[usize::from(patient.q)] += 1;
         let first_of_patient = patient.referral == NO_REFERRAL;
         patient.referral = self.referrals.len() as u32;
@@ -298,6 +329,7 @@ impl<'a> Pcn<'a> {
             touched,
             slot_of,
             referrals,
+            events,
             ..
         } = self;
         queue.retain(|&i| {
@@ -312,6 +344,7 @@ impl<'a> Pcn<'a> {
                 patient.leave_pathway(week, p.cooldown_weeks);
                 referrals[patient.referral as usize].outcome = Outcome::GaveUp;
                 rec.gave_up += 1;
+                events.record(week, i, || EventKind::Ended(Ending::GaveUp));
                 false
             } else {
                 true
@@ -334,9 +367,11 @@ impl<'a> Pcn<'a> {
             link_workers,
             practices,
             assets,
+            events,
             ..
         } = self;
-        for lw in link_workers.iter_mut() {
+        for (index, lw) in link_workers.iter_mut().enumerate() {
+            let link_worker = index as u32;
             lw.fill_vacancy(week, p);
             if !lw.active {
                 continue;
@@ -361,6 +396,7 @@ impl<'a> Pcn<'a> {
                 }
                 let practice = &mut practices[(case.patient / per_practice) as usize];
                 let activation_before = patient.activation;
+                let trust_before = patient.trust;
                 let rng = session_stream(patient, week);
                 let report = session(
                     lw,
@@ -376,32 +412,49 @@ impl<'a> Pcn<'a> {
                 rec.activation_sum += patient.activation - activation_before;
                 referral.sessions += 1;
                 rec.sessions += 1;
+                events.record(week, case.patient, || EventKind::Session {
+                    number: case.sessions,
+                    link_worker,
+                    trust_before,
+                    trust_after: patient.trust,
+                    activation: patient.activation,
+                    holding: case.holding,
+                });
                 rec.no_capacity += u64::from(report.no_capacity);
                 if report.generated > 0 {
-                    count_generated(rec, history.as_mut(), patient, slot, report.generated);
+                    let who = (case.patient, slot);
+                    let generated = report.generated;
+                    count_generated(rec, history.as_mut(), events, week, who, patient, generated);
                 }
-                match report.end {
+                let ending = match report.end {
                     SessionEnd::Continue => return true,
                     SessionEnd::Bounced => {
                         referral.outcome = Outcome::Bounced;
                         rec.bounced += 1;
+                        Ending::Bounced
                     }
                     SessionEnd::DroppedOut => {
                         referral.outcome = Outcome::DroppedOut;
                         rec.dropped_out += 1;
+                        Ending::DroppedOut
                     }
                     SessionEnd::DischargedUnconnected => {
                         referral.outcome = Outcome::DischargedUnconnected;
                         rec.discharged_unconnected += 1;
+                        Ending::DischargedUnconnected
                     }
-                    SessionEnd::Connected(_) => {
+                    SessionEnd::Connected(asset) => {
                         referral.outcome = Outcome::Connected;
                         referral.attendance = Attendance::Attending;
                         rec.connections += 1;
                         rec.q_connections[usize::from(patient.q)] += 1;
                         practice.connections_this_week += 1;
+                        let category = assets[asset].category;
+                        events.record(week, case.patient, || EventKind::Connected { category });
+                        return false;
                     }
-                }
+                };
+                events.record(week, case.patient, || EventKind::Ended(ending));
                 false
             });
             lw.caseload = caseload;
@@ -418,6 +471,7 @@ impl<'a> Pcn<'a> {
             history,
             referrals,
             assets,
+            events,
             ..
         } = self;
         for asset in assets.iter_mut().filter(|a| a.open) {
@@ -430,19 +484,28 @@ impl<'a> Pcn<'a> {
                         .stream(Purpose::Attendance, i64::from(week))
                         .next_u64(),
                 );
-                if u < attendance_probability(patient.activation, p) {
+                let attended = u < attendance_probability(patient.activation, p);
+                if attended {
                     let before = patient.activation;
                     patient.activation = saturating_gain(patient.activation, p.attend_activation);
                     rec.activation_sum += patient.activation - before;
                     patient.attended = category + 1;
                 }
                 occupant.weeks_left -= 1;
+                events.record(week, occupant.patient, || EventKind::Attendance {
+                    category,
+                    attended,
+                    weeks_left: occupant.weeks_left,
+                });
                 if occupant.weeks_left > 0 {
                     return true;
                 }
                 patient.leave_pathway(week, p.cooldown_weeks);
                 referrals[patient.referral as usize].attendance = Attendance::Completed;
                 rec.completed += 1;
+                events.record(week, occupant.patient, || {
+                    EventKind::Ended(Ending::Completed)
+                });
                 false
             });
         }
@@ -462,8 +525,18 @@ impl<'a> Pcn<'a> {
                     let patient = &mut touched[slot];
                     patient.leave_pathway(week, p.cooldown_weeks);
                     referrals[patient.referral as usize].attendance = Attendance::AssetClosed;
+                    let id = occupant.patient;
+                    events.record(week, id, || EventKind::Ended(Ending::AssetClosed));
                     if returns_to_gp(patient, week, p) {
-                        count_generated(rec, history.as_mut(), patient, slot, 1);
+                        count_generated(
+                            rec,
+                            history.as_mut(),
+                            events,
+                            week,
+                            (id, slot),
+                            patient,
+                            1,
+                        );
                     }
                 }
             }
@@ -489,7 +562,8 @@ impl<'a> Pcn<'a> {
         let p = self.p;
         let active = self.link_workers.iter().filter(|l| l.active).count();
         let pressure = pressure(self.queue.len(), active, p.caseload_cap());
-        let mut handed_back: Vec<CaseEntry> = Vec::new();
+        // Each case handed back with the index of the link worker who left it.
+        let mut handed_back: Vec<(u32, CaseEntry)> = Vec::new();
         for (index, lw) in self.link_workers.iter_mut().enumerate() {
             if !lw.active {
                 continue;
@@ -503,16 +577,22 @@ impl<'a> Pcn<'a> {
             );
             if u < lw.turnover_probability(p) {
                 rec.lw_leavers += 1;
-                handed_back.extend(lw.leave(week, p));
+                let leaver = index as u32;
+                handed_back.extend(lw.leave(week, p).into_iter().map(|case| (leaver, case)));
             } else {
                 lw.learn(p);
             }
         }
         // The lowest-index leaver's caseload ends up at the head of the queue, in caseload order.
-        for case in handed_back.iter().rev() {
+        for &(link_worker, case) in handed_back.iter().rev() {
             let patient = &mut self.touched[self.slot_of[case.patient as usize] as usize];
             patient.pathway = Pathway::Waiting;
             patient.trust *= p.turnover_trust_retained;
+            self.events
+                .record(week, case.patient, || EventKind::LinkWorkerLeft {
+                    link_worker,
+                    trust: patient.trust,
+                });
             self.queue.push_front(case.patient);
         }
     }
@@ -552,6 +632,19 @@ impl<'a> Pcn<'a> {
         if self.service {
             rec.practices = self.practices.len() as u64;
             rec.buy_in_sum = self.practices.iter().map(|pr| pr.buy_in).sum();
+        }
+    }
+
+    /// Step 7 for followed patients: where each one still waiting stands in the queue, as
+    /// `rec.waiting` counts the queue.
+    fn log_waiting(&mut self, week: i32) {
+        let Some(log) = self.events.as_mut() else {
+            return;
+        };
+        let length = self.queue.len() as u32;
+        for (position, &i) in self.queue.iter().enumerate() {
+            let position = position as u32;
+            log.emit(week, i, EventKind::Waiting { position, length });
         }
     }
 
@@ -707,15 +800,18 @@ fn returns_to_gp(patient: &Patient, week: i32, p: &Params) -> bool {
     u < p.closure_return
 }
 
-/// Counts GP consultations caused by the pathway.
+/// Counts GP consultations caused by the pathway, for patient `id` in touched slot `slot`.
 fn count_generated(
     rec: &mut WeekRecord,
     history: Option<&mut TouchedHistory>,
+    events: &mut Option<EventLog>,
+    week: i32,
+    (id, slot): (u32, usize),
     patient: &Patient,
-    slot: usize,
     n: u32,
 ) {
     rec.generated += u64::from(n);
+    events.record(week, id, || EventKind::Generated { consultations: n });
     rec.q_consults[usize::from(patient.q)] += u64::from(n);
     if let Some(h) = history {
         h.add_generated(slot, n);

@@ -9,7 +9,7 @@
 
 use super::ModelError;
 use super::needs::NeedTables;
-use super::observe::{History, WeekRecord};
+use super::observe::{EventLog, History, WeekRecord};
 use super::patient::{Consultation, Patient, PatientDistributions};
 use super::pcn::Layout;
 use crate::params::Params;
@@ -49,6 +49,8 @@ pub struct Population<'a> {
     /// Weekly consultations and wellbeing of every patient, kept when an arm is evaluated.
     pub history: Option<History>,
     pub quintile_sizes: [u64; 5],
+    /// Events of followed patients, for traces (`None`, the default, follows nobody).
+    pub events: Option<EventLog>,
 }
 
 impl<'a> Population<'a> {
@@ -80,6 +82,7 @@ impl<'a> Population<'a> {
             record: WeekRecord::default(),
             history: keep_history.then(|| History::new(n, weeks)),
             quintile_sizes,
+            events: None,
         };
         population.warm_up(warmup_weeks);
         Ok(population)
@@ -100,6 +103,18 @@ impl<'a> Population<'a> {
 
     /// One service week of every patient's own processes, with the week's sums.
     pub fn live_week(&mut self, week: i32) {
+        // The loop is compiled twice so that a run following nobody runs exactly the loop it
+        // would without an event log: no check, no saved need set, per patient.
+        if self.events.is_some() {
+            self.live_patients::<true>(week);
+        } else {
+            self.live_patients::<false>(week);
+        }
+    }
+
+    /// [`Population::live_week`], logging the followed patients' weeks if `FOLLOW`.
+    #[inline(always)]
+    fn live_patients<const FOLLOW: bool>(&mut self, week: i32) {
         let (p, tables) = (self.p, self.tables);
         let mut rec = WeekRecord::default();
         let mut wellbeing_sum = 0.0;
@@ -107,8 +122,11 @@ impl<'a> Population<'a> {
         let mut low = 0;
         self.consulting.clear();
         let mut history = self.history.as_mut().map(|h| h.week_mut(week));
+        let mut events = if FOLLOW { self.events.as_mut() } else { None };
         for (i, patient) in self.patients.iter_mut().enumerate() {
-            let code = consult_code(patient.live_week(i64::from(week), p, tables));
+            let needs_before = patient.needs;
+            let consultation = patient.live_week(i64::from(week), p, tables);
+            let code = consult_code(consultation);
             let q = usize::from(patient.q);
             let w = patient.wellbeing;
             wellbeing_sum += w;
@@ -128,6 +146,9 @@ impl<'a> Population<'a> {
                 } else {
                     rec.social += 1;
                 }
+            }
+            if FOLLOW && let Some(log) = events.as_deref_mut() {
+                log.lived(week, i as u32, needs_before, patient, consultation);
             }
         }
         rec.wellbeing_sum = wellbeing_sum;

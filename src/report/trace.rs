@@ -1,26 +1,22 @@
 //! `sprx trace`: one referred patient's journey, week by week, in an arm and — beside it — in
 //! the world without social prescribing. The shared population *is* the no_sp twin (common
-//! random numbers), so both columns come from one run of the engine: after every week the
-//! engine's observer shows the population and the arm's PCN, and the journey is the difference
-//! between this week's state and last week's. Nothing in the model is instrumented for this.
+//! random numbers), so both columns come from one run of the engine following the chosen
+//! patients: the model logs their events where it counts them ([`crate::model::observe::events`]),
+//! the arm's PCN on the arm side and the population on the twin side, and the journey prints
+//! those events. Nothing here reads the model's internals or replays a rule.
 
 use std::fmt::Write as _;
 
 use crate::engine::Plan;
-use crate::engine::replicate::run_pcn_observed;
-use crate::model::needs::{NeedSet, present};
-use crate::model::observe::{ArmTrace, Trace, in_cohort};
-use crate::model::patient::{Consultation, Pathway, Patient};
+use crate::engine::replicate::run_pcn_following;
+use crate::model::observe::{Ending, Event, EventKind, EventLog, in_cohort};
+use crate::model::patient::{Consultation, Patient};
 use crate::model::pcn::Pcn;
-use crate::model::population::{MEDICAL, NO_CONSULT, Population};
+use crate::model::population::Population;
 use crate::model::referral::{Attendance, Outcome, Referral};
 use crate::params::NEED_NAMES;
-use crate::params::Params;
 
 use super::escape;
-
-/// Marker the engine uses for a patient the arm never touched.
-const NO_SLOT: u32 = u32::MAX;
 
 /// Which patients to follow, where.
 #[derive(Clone, Debug)]
@@ -78,39 +74,184 @@ pub struct Journey {
     pub outcomes: Vec<String>,
 }
 
-/// What the tracer remembers about a followed patient between weeks.
-struct Follow {
-    id: u32,
-    prev_arm: Patient,
-    prev_twin: Patient,
-    touched: bool,
-    steps: Vec<Step>,
-    consults: (u32, u32),
-    wellbeing: (f64, f64),
-    /// Referral outcomes already reported, by referral index.
-    reported: Vec<(usize, Outcome, Attendance)>,
-    /// Link worker (0-based) and sessions held at the end of last week, while supported.
-    case: Option<(usize, u32)>,
+/// What one run following some patients leaves behind.
+struct Followed {
+    /// Their events in the arm.
+    arm: EventLog,
+    /// Their events in the population: the no_sp twins.
+    twin: EventLog,
+    /// The arm's referrals at the end of the run (for the sample and the footers).
+    referrals: Vec<Referral>,
+    /// The followed patients as the population holds them at the end, for their profiles.
+    patients: Vec<Patient>,
 }
 
-/// One session's line: the session number, the link worker, trust before and after.
-fn session_text(n: u32, lw: usize, before: &Patient, after: &Patient, holding: bool) -> String {
-    format!(
-        "session {n}, link worker {}: trust {:.2}→{:.2}, activation {:.2}{}",
-        lw + 1,
-        before.trust,
-        after.trust,
-        after.activation,
-        if holding { "; held as anchor" } else { "" }
-    )
+/// Runs the traced arm alone on one (replicate, PCN), following `ids`.
+fn follow(
+    plan: &Plan,
+    arm: usize,
+    replicate: u32,
+    pcn: u32,
+    ids: &[u32],
+) -> Result<Followed, String> {
+    let mut one = plan.clone();
+    // Only the traced arm is simulated: its no-service population is the no_sp twin.
+    one.arms = vec![plan.arms[arm].clone()];
+    one.baseline = 0;
+    let last_week = plan.weeks as i32 - 1;
+    let mut referrals: Vec<Referral> = Vec::new();
+    let mut patients: Vec<Patient> = Vec::new();
+    let mut observe = |week: i32, population: &Population, arms: &[Pcn]| {
+        if week != last_week {
+            return;
+        }
+        if let Some(pcn) = arms.first() {
+            referrals = pcn.referrals.clone();
+        }
+        patients = ids
+            .iter()
+            .filter_map(|&id| population.patients.get(id as usize).copied())
+            .collect();
+    };
+    let (_, logs) =
+        run_pcn_following(&one, replicate, pcn, ids, &mut observe).map_err(|e| e.to_string())?;
+    let (arm, twin) = logs
+        .into_iter()
+        .next()
+        .flatten()
+        .ok_or_else(|| "internal error: the traced arm kept no events".to_string())?;
+    Ok(Followed {
+        arm,
+        twin,
+        referrals,
+        patients,
+    })
 }
 
-fn needs_diff(before: NeedSet, after: NeedSet, out: &mut Vec<String>) {
-    for k in present(after & !before) {
-        out.push(format!("{} need arises", NEED_NAMES[k]));
+/// One side's week of a journey, as read off the events.
+#[derive(Clone, Debug, Default)]
+struct Week {
+    lines: Vec<String>,
+    /// The patient's own GP consultation (0 or 1).
+    consults: u32,
+    /// GP consultations caused by the pathway.
+    generated: u32,
+    /// Wellbeing at the end of the week.
+    wellbeing: f64,
+}
+
+/// A patient's service weeks on one side, from that side's events of the patient.
+fn weeks_of<'e>(events: impl Iterator<Item = &'e Event>, weeks: u32) -> Vec<Week> {
+    let mut out = vec![Week::default(); weeks as usize];
+    // An offer is printed with its answer, which always follows it.
+    let mut offer: Option<bool> = None;
+    for e in events {
+        if let Some(week) = usize::try_from(e.week).ok().and_then(|w| out.get_mut(w)) {
+            describe(e.kind, &mut offer, week);
+        }
     }
-    for k in present(before & !after) {
-        out.push(format!("{} need resolves", NEED_NAMES[k]));
+    for week in &mut out {
+        if week.generated > 0 {
+            let n = week.generated;
+            week.lines.push(format!(
+                "{n} GP consultation{} caused by the pathway",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    out
+}
+
+/// Adds one event to its week: a line, a count or the wellbeing.
+fn describe(kind: EventKind, offer: &mut Option<bool>, week: &mut Week) {
+    let line = match kind {
+        EventKind::NeedArises { need } => format!("{} need arises", need_name(need)),
+        EventKind::NeedResolves { need } => format!("{} need resolves", need_name(need)),
+        EventKind::Consulted(c) => {
+            week.consults += 1;
+            match consultation_text(c) {
+                Some(text) => text.to_string(),
+                None => return,
+            }
+        }
+        EventKind::Lived { wellbeing } => {
+            week.wellbeing = wellbeing;
+            return;
+        }
+        EventKind::Offered { inappropriate } => {
+            *offer = Some(inappropriate);
+            return;
+        }
+        EventKind::Accepted { trust } => format!(
+            "GP offers a referral{} — accepted (trust {trust:.2})",
+            offer_kind(offer.take())
+        ),
+        EventKind::Declined { cooldown_until } => format!(
+            "GP offers a referral{} — declined (no new offer before week {cooldown_until})",
+            offer_kind(offer.take())
+        ),
+        EventKind::Waiting { position, length } => format!(
+            "waiting for a link worker ({} of {length} in the queue)",
+            position + 1
+        ),
+        EventKind::Session {
+            number,
+            link_worker,
+            trust_before,
+            trust_after,
+            activation,
+            holding,
+        } => format!(
+            "session {number}, link worker {}: trust {trust_before:.2}→{trust_after:.2}, activation {activation:.2}{}",
+            link_worker + 1,
+            if holding { "; held as anchor" } else { "" }
+        ),
+        EventKind::LinkWorkerLeft { trust, .. } => {
+            format!("link worker leaves: back to the queue, trust falls to {trust:.2}")
+        }
+        EventKind::Connected { category } => {
+            let name = need_name(category);
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("connected to {article} {name} asset")
+        }
+        EventKind::Attendance {
+            category,
+            attended,
+            weeks_left,
+        } => match (weeks_left, attended) {
+            (0, true) => "attends the asset for the last time".to_string(),
+            // A missed last week shows only as the completion that follows.
+            (0, false) => return,
+            (n, _) => format!(
+                "{} the {} asset ({} left)",
+                if attended { "attends" } else { "misses" },
+                need_name(category),
+                weeks(n)
+            ),
+        },
+        EventKind::Ended(ending) => format!("outcome: {}", ending_text(ending)),
+        EventKind::Generated { consultations } => {
+            week.generated += consultations;
+            return;
+        }
+    };
+    week.lines.push(line);
+}
+
+fn need_name(need: u8) -> &'static str {
+    NEED_NAMES.get(usize::from(need)).copied().unwrap_or("?")
+}
+
+/// How an offer is described: appropriate, or inappropriate (after a medical consultation).
+fn offer_kind(inappropriate: Option<bool>) -> &'static str {
+    if inappropriate == Some(true) {
+        " (inappropriate: a clinical need)"
+    } else {
+        ""
     }
 }
 
@@ -122,273 +263,68 @@ fn consultation_text(c: Consultation) -> Option<&'static str> {
     }
 }
 
+fn ending_text(ending: Ending) -> &'static str {
+    match ending {
+        Ending::GaveUp => "gave up waiting for a link worker",
+        Ending::Bounced => "bounced back to the GP at assessment (inappropriate referral)",
+        Ending::DroppedOut => "dropped out of link-worker support",
+        Ending::DischargedUnconnected => "discharged at the session limit without a connection",
+        Ending::Completed => "connected to an asset and completed its weeks",
+        Ending::AssetClosed => "connected, but the asset closed",
+    }
+}
+
 fn outcome_text(r: &Referral) -> &'static str {
     match (r.outcome, r.attendance) {
         (Outcome::Pending, _) => "still open at the end of the run",
-        (Outcome::GaveUp, _) => "gave up waiting for a link worker",
-        (Outcome::Bounced, _) => "bounced back to the GP at assessment (inappropriate referral)",
-        (Outcome::DroppedOut, _) => "dropped out of link-worker support",
-        (Outcome::DischargedUnconnected, _) => {
-            "discharged at the session limit without a connection"
-        }
-        (Outcome::Connected, Attendance::Completed) => {
-            "connected to an asset and completed its weeks"
-        }
-        (Outcome::Connected, Attendance::AssetClosed) => "connected, but the asset closed",
+        (Outcome::GaveUp, _) => ending_text(Ending::GaveUp),
+        (Outcome::Bounced, _) => ending_text(Ending::Bounced),
+        (Outcome::DroppedOut, _) => ending_text(Ending::DroppedOut),
+        (Outcome::DischargedUnconnected, _) => ending_text(Ending::DischargedUnconnected),
+        (Outcome::Connected, Attendance::Completed) => ending_text(Ending::Completed),
+        (Outcome::Connected, Attendance::AssetClosed) => ending_text(Ending::AssetClosed),
         (Outcome::Connected, _) => "connected to an asset (still attending)",
     }
 }
 
-/// Follows the given patients of one arm through one (replicate, PCN).
-fn follow(
-    plan: &Plan,
-    arm: usize,
-    replicate: u32,
-    pcn: u32,
-    ids: &[u32],
-) -> Result<(Vec<Follow>, Vec<Referral>), String> {
-    let params: &Params = &plan.arms[arm].params;
-    let mut one = plan.clone();
-    // Only the traced arm is simulated: its no-service population is the no_sp twin.
-    one.arms = vec![plan.arms[arm].clone()];
-    one.baseline = 0;
-    let mut follows: Vec<Follow> = Vec::new();
-    let mut referrals: Vec<Referral> = Vec::new();
-    let last_week = plan.weeks as i32 - 1;
-    let mut observe = |week: i32, population: &Population, arms: &[Pcn]| {
-        let Some(pcn) = arms.first() else { return };
-        if follows.is_empty() {
-            // Week 0: remember the state the service started from (this week's changes are
-            // diffed from the population's state before it lived week 0, approximated by now).
-            follows = ids
-                .iter()
-                .map(|&id| {
-                    let p = population.patients[id as usize];
-                    Follow {
-                        id,
-                        prev_arm: p,
-                        prev_twin: p,
-                        touched: false,
-                        steps: Vec::new(),
-                        consults: (0, 0),
-                        wellbeing: (0.0, 0.0),
-                        reported: Vec::new(),
-                        case: None,
-                    }
-                })
-                .collect();
+/// A followed patient's steps and totals from both sides' events.
+fn steps_of(id: u32, run: &Followed, weeks: u32) -> (Vec<Step>, (u32, u32), (f64, f64)) {
+    let arm = weeks_of(run.arm.of(id), weeks);
+    let twin = weeks_of(run.twin.of(id), weeks);
+    let mut steps = Vec::new();
+    let (mut consults, mut wellbeing) = ((0, 0), (0.0, 0.0));
+    for (w, (a, t)) in arm.into_iter().zip(twin).enumerate() {
+        consults.0 += a.consults + a.generated;
+        consults.1 += t.consults + t.generated;
+        wellbeing.0 += a.wellbeing;
+        wellbeing.1 += t.wellbeing;
+        if !a.lines.is_empty() || !t.lines.is_empty() {
+            steps.push(Step {
+                week: w as i32,
+                arm: a.lines,
+                twin: t.lines,
+                wellbeing_arm: a.wellbeing,
+                wellbeing_twin: t.wellbeing,
+            });
         }
-        for f in follows.iter_mut() {
-            record_week(f, week, population, pcn, params);
-        }
-        if week == last_week {
-            referrals = pcn.referrals.clone();
-        }
-    };
-    run_pcn_observed(&one, replicate, pcn, &mut observe).map_err(|e| e.to_string())?;
-    Ok((follows, referrals))
+    }
+    (steps, consults, wellbeing)
 }
 
-/// Diffs one followed patient's week.
-fn record_week(f: &mut Follow, week: i32, population: &Population, pcn: &Pcn, p: &Params) {
-    let i = f.id as usize;
-    let twin = population.patients[i];
-    let slot = pcn.slot_of[i];
-    let arm_now = if slot == NO_SLOT {
-        twin
-    } else {
-        pcn.touched[slot as usize]
-    };
-    let mut arm_ev = Vec::new();
-    let mut twin_ev = Vec::new();
-
-    // The twin: the population's own week.
-    needs_diff(f.prev_twin.needs, twin.needs, &mut twin_ev);
-    let twin_code = population.consults[i];
-    let twin_consult = match twin_code {
-        NO_CONSULT => Consultation::None,
-        MEDICAL => Consultation::Medical,
-        _ => Consultation::Social,
-    };
-    twin_ev.extend(consultation_text(twin_consult).map(str::to_string));
-
-    // The arm: the consultation of a patient touched before this week is redrawn from last
-    // week's state (the draws are keyed by patient and week, so this is the arm's own draw).
-    let arm_consult = if f.touched {
-        let mut replay = f.prev_arm;
-        replay.live_week(i64::from(week), p, population.tables())
-    } else {
-        twin_consult
-    };
-    needs_diff(f.prev_arm.needs, arm_now.needs, &mut arm_ev);
-    arm_ev.extend(consultation_text(arm_consult).map(str::to_string));
-    let (own, generated) = match (&pcn.history, &population.history) {
-        (Some(touched), Some(base)) => ArmTrace {
-            touched,
-            base,
-            slot_of: &pcn.slot_of,
-        }
-        .consults(week, i),
-        _ => (u32::from(arm_consult != Consultation::None), 0),
-    };
-    // The replayed draw must agree with what the arm recorded; if it did not, the trace would
-    // be telling a different story from the run.
-    debug_assert_eq!(
-        own,
-        u32::from(arm_consult != Consultation::None),
-        "patient {} week {week}: replayed consultation differs from the arm's record",
-        f.id
-    );
-
-    // Referrals accepted this week, and a declined offer (cooldown set while idle).
-    let mine: Vec<(usize, &Referral)> = pcn
-        .referrals
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.patient == f.id)
-        .collect();
-    let accepted_now = mine.iter().any(|(_, r)| r.accepted_week == week);
-    for (_, r) in mine.iter().filter(|(_, r)| r.accepted_week == week) {
-        arm_ev.push(format!(
-            "GP offers a referral{} — accepted (trust {:.2})",
-            if r.inappropriate {
-                " (inappropriate: a clinical need)"
-            } else {
-                ""
-            },
-            arm_now.trust
-        ));
-    }
-    if !accepted_now
-        && slot != NO_SLOT
-        && arm_now.pathway == Pathway::Idle
-        && f.prev_arm.pathway == Pathway::Idle
-        && arm_now.cooldown_until != f.prev_arm.cooldown_until
-        && arm_consult != Consultation::None
-    {
-        arm_ev.push(format!(
-            "GP offers a referral — declined (no new offer before week {})",
-            arm_now.cooldown_until
-        ));
-    }
-
-    // A session that ended support this week (a connection, a drop-out, a discharge) leaves
-    // no caseload entry to read: it is the one after last week's.
-    if f.prev_arm.pathway == Pathway::Supported
-        && matches!(arm_now.pathway, Pathway::Idle | Pathway::Connected)
-    {
-        if let Some((l, n)) = f.case.take() {
-            arm_ev.push(session_text(n + 1, l, &f.prev_arm, &arm_now, false));
-        }
-    }
-
-    // Where the patient is on the pathway.
-    match arm_now.pathway {
-        Pathway::Waiting => {
-            if let Some(pos) = pcn.queue.iter().position(|&q| q == f.id) {
-                if f.prev_arm.pathway == Pathway::Supported {
-                    arm_ev.push(format!(
-                        "link worker leaves: back to the queue, trust falls to {:.2}",
-                        arm_now.trust
-                    ));
-                }
-                arm_ev.push(format!(
-                    "waiting for a link worker ({} of {} in the queue)",
-                    pos + 1,
-                    pcn.queue.len()
-                ));
-            }
-        }
-        Pathway::Supported => {
-            f.case = None;
-            for (l, lw) in pcn.link_workers.iter().enumerate() {
-                if let Some(case) = lw.caseload.iter().find(|c| c.patient == f.id) {
-                    arm_ev.push(session_text(
-                        case.sessions,
-                        l,
-                        &f.prev_arm,
-                        &arm_now,
-                        case.holding,
-                    ));
-                    f.case = Some((l, case.sessions));
-                }
-            }
-        }
-        Pathway::Connected => {
-            for asset in &pcn.assets {
-                if let Some(o) = asset.occupants.iter().find(|o| o.patient == f.id) {
-                    let name = NEED_NAMES.get(usize::from(asset.category)).unwrap_or(&"?");
-                    if f.prev_arm.pathway != Pathway::Connected {
-                        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                            "an"
-                        } else {
-                            "a"
-                        };
-                        arm_ev.push(format!("connected to {article} {name} asset"));
-                    }
-                    arm_ev.push(format!(
-                        "{} the {name} asset ({} left)",
-                        if arm_now.attended != 0 {
-                            "attends"
-                        } else {
-                            "misses"
-                        },
-                        weeks(o.weeks_left)
-                    ));
-                }
-            }
-        }
-        Pathway::Idle => {}
-    }
-
-    // Referrals that ended (or whose asset stay ended) this week.
-    for (index, r) in &mine {
-        let state = (*index, r.outcome, r.attendance);
-        let known = f.reported.contains(&state);
-        let ended = r.outcome != Outcome::Pending && r.attendance != Attendance::Attending;
-        if ended && !known {
-            if r.outcome == Outcome::Connected && r.attendance == Attendance::NotConnected {
-                continue;
-            }
-            if r.outcome == Outcome::Connected && f.prev_arm.pathway == Pathway::Connected {
-                if let Some(last) = arm_ev
-                    .iter()
-                    .position(|e| e.starts_with("attends") || e.starts_with("misses"))
-                {
-                    arm_ev.remove(last);
-                }
-                if arm_now.attended != 0 {
-                    arm_ev.push("attends the asset for the last time".to_string());
-                }
-            }
-            arm_ev.push(format!("outcome: {}", outcome_text(r)));
-            f.reported.push(state);
-        }
-    }
-    if generated > 0 {
-        arm_ev.push(format!(
-            "{generated} GP consultation{} caused by the pathway",
-            if generated == 1 { "" } else { "s" }
-        ));
-    }
-
-    let arm_consults = u32::from(arm_consult != Consultation::None) + generated;
-    f.consults.0 += arm_consults;
-    f.consults.1 += u32::from(twin_consult != Consultation::None);
-    f.wellbeing.0 += arm_now.wellbeing;
-    f.wellbeing.1 += twin.wellbeing;
-    if !arm_ev.is_empty() || !twin_ev.is_empty() {
-        f.steps.push(Step {
-            week,
-            arm: arm_ev,
-            twin: twin_ev,
-            wellbeing_arm: arm_now.wellbeing,
-            wellbeing_twin: twin.wellbeing,
-        });
-    }
-    f.touched = slot != NO_SLOT;
-    f.prev_arm = arm_now;
-    f.prev_twin = twin;
+fn profile(p: &Patient) -> String {
+    format!(
+        "deprivation q{}{}, frailty {:.2}, capacity {:.2}, baseline wellbeing {:.1}, baseline activation {:.2}",
+        p.q + 1,
+        match p.q {
+            0 => " (most deprived)",
+            4 => " (least deprived)",
+            _ => "",
+        },
+        p.frailty,
+        p.capacity,
+        p.w_base,
+        p.a0
+    )
 }
 
 /// Picks `n` referred patients: first referrals inside the evaluation window, spread over
@@ -479,8 +415,8 @@ pub fn trace(plan: &Plan, req: &TraceRequest) -> Result<Vec<Journey>, String> {
             ids.clone()
         }
         Who::Sample(n) => {
-            let (_, referrals) = follow(plan, arm, req.replicate, req.pcn, &[])?;
-            let ids = pick(&referrals, plan.weeks, *n);
+            let run = follow(plan, arm, req.replicate, req.pcn, &[])?;
+            let ids = pick(&run.referrals, plan.weeks, *n);
             if ids.is_empty() {
                 return Err(format!(
                     "arm {} referred nobody in replicate {}, PCN {}",
@@ -490,55 +426,48 @@ pub fn trace(plan: &Plan, req: &TraceRequest) -> Result<Vec<Journey>, String> {
             ids
         }
     };
-    let (follows, referrals) = follow(plan, arm, req.replicate, req.pcn, &ids)?;
+    let run = follow(plan, arm, req.replicate, req.pcn, &ids)?;
     let weeks = f64::from(plan.weeks.max(1));
-    Ok(follows
-        .into_iter()
-        .map(|f| {
-            let p = f.prev_twin;
-            let outcomes = referrals
-                .iter()
-                .filter(|r| r.patient == f.id)
-                .map(|r| {
-                    format!(
-                        "referral accepted in week {}: {}{}",
-                        r.accepted_week,
-                        outcome_text(r),
-                        r.first_session_week
-                            .map(|s| format!(
-                                " (waited {} weeks, {} sessions)",
-                                s - r.accepted_week,
-                                r.sessions
-                            ))
-                            .unwrap_or_default()
-                    )
-                })
-                .collect();
+    Ok(ids
+        .iter()
+        .zip(&run.patients)
+        .map(|(&id, patient)| {
+            let (steps, consults, wellbeing) = steps_of(id, &run, plan.weeks);
             Journey {
                 arm: req.arm.clone(),
                 replicate: req.replicate,
                 pcn: req.pcn,
-                patient: f.id,
-                profile: format!(
-                    "deprivation q{}{}, frailty {:.2}, capacity {:.2}, baseline wellbeing {:.1}, baseline activation {:.2}",
-                    p.q + 1,
-                    match p.q {
-                        0 => " (most deprived)",
-                        4 => " (least deprived)",
-                        _ => "",
-                    },
-                    p.frailty,
-                    p.capacity,
-                    p.w_base,
-                    p.a0
-                ),
-                steps: f.steps,
-                consults: f.consults,
-                wellbeing: (f.wellbeing.0 / weeks, f.wellbeing.1 / weeks),
-                outcomes,
+                patient: id,
+                profile: profile(patient),
+                steps,
+                consults,
+                wellbeing: (wellbeing.0 / weeks, wellbeing.1 / weeks),
+                outcomes: referral_lines(&run.referrals, id),
             }
         })
         .collect())
+}
+
+/// How each of the patient's referrals ended, with its wait and sessions.
+fn referral_lines(referrals: &[Referral], id: u32) -> Vec<String> {
+    referrals
+        .iter()
+        .filter(|r| r.patient == id)
+        .map(|r| {
+            format!(
+                "referral accepted in week {}: {}{}",
+                r.accepted_week,
+                outcome_text(r),
+                r.first_session_week
+                    .map(|s| format!(
+                        " (waited {} weeks, {} sessions)",
+                        s - r.accepted_week,
+                        r.sessions
+                    ))
+                    .unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 impl Journey {

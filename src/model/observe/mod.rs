@@ -4,9 +4,11 @@
 //! units of work in any grouping and get the same totals.
 
 pub mod evaluation;
+pub mod events;
 pub mod pathway;
 pub mod week;
 
 pub use evaluation::{ArmTrace, EvalTally, History, TouchedHistory, Trace, evaluate, in_cohort};
+pub use events::{Ending, Event, EventKind, EventLog, EventSink};
 pub use pathway::PathwayTally;
 pub use week::WeekRecord;

@@ -5,6 +5,7 @@
 mod crn;
 mod determinism;
 mod equivalence;
+mod events;
 mod extremes;
 mod invariants;
 mod patterns;
