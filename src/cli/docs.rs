@@ -59,9 +59,10 @@ fn settings() -> String {
             &limits::PATIENTS_PER_PRACTICE,
         ),
     ];
-    let mut out = String::from(
-        "| `run.seed` | fixes every random draw | required | 0 ..= 18446744073709551615 |\n",
-    );
+    let seed = sprx::scenario::Scenario::default_embedded()
+        .map_or_else(|_| "the base's".to_string(), |s| s.run.seed.to_string());
+    let mut out =
+        format!("| `run.seed` | fixes every random draw | {seed} | 0 ..= 18446744073709551615 |\n");
     for (key, meaning, default, range) in rows {
         out.push_str(&format!(
             "| `{key}` | {meaning} | {default} | {} ..= {} |\n",

@@ -10,7 +10,7 @@ mod raw;
 mod resolve;
 mod values;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -68,6 +68,10 @@ pub struct Scenario {
     pub params: Overrides,
     pub arms: Vec<Arm>,
     pub narrative: Option<Narrative>,
+    /// The scenario this one overrides (its origin): the embedded default unless the file names
+    /// another with `base = …`; `None` only for the embedded default itself.
+    #[serde(skip)]
+    pub base: Option<String>,
     /// The file as named by the user, or [`DEFAULT_ORIGIN`].
     #[serde(skip)]
     pub origin: String,
@@ -137,6 +141,19 @@ fn resolved_params<S: Serializer>(params: &Params, s: S) -> Result<S::Ok, S::Err
 impl Scenario {
     /// Parses and validates scenario text; `origin` names it in errors.
     pub fn parse(source: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        let dir = Path::new(origin).parent().unwrap_or(Path::new("."));
+        let chain: Vec<PathBuf> = std::fs::canonicalize(origin).into_iter().collect();
+        Scenario::parse_in(source, origin, dir, &chain)
+    }
+
+    /// [`Scenario::parse`] with `dir` for a relative `base = "path"`, and the files whose bases
+    /// are being read (`chain`, canonical paths), so that a cycle of bases is an error.
+    fn parse_in(
+        source: &str,
+        origin: &str,
+        dir: &Path,
+        chain: &[PathBuf],
+    ) -> Result<Scenario, ScenarioError> {
         let mut sink = Diagnostics::new(origin, source);
         let (doc, syntax_errors) = DeTable::parse_recoverable(source);
         if !syntax_errors.is_empty() {
@@ -147,26 +164,92 @@ impl Scenario {
             }
             return Err(sink.into_error());
         }
-        match Scenario::from_table(doc.get_ref(), doc.span(), origin, source, &mut sink) {
-            Some(scenario) => Ok(scenario),
-            None => Err(sink.into_error()),
-        }
+        let scenario = Scenario::read_table(
+            doc.get_ref(),
+            doc.span(),
+            origin,
+            source,
+            dir,
+            chain,
+            &mut sink,
+        );
+        scenario.ok_or_else(|| sink.into_error())
     }
 
     /// Reads and validates a scenario written as a TOML table (`table`, at `span` of the text
     /// `sink` reports against): a whole file, or a table embedded in another file such as a
     /// sweep's inline `[base]`. Errors go to `sink`; `hashed` is the text the scenario's
     /// SHA-256 is taken of.
-    pub fn from_table(
+    pub(crate) fn from_table(
         table: &DeTable,
         span: std::ops::Range<usize>,
         origin: &str,
         hashed: &str,
+        dir: &Path,
+        sink: &mut Diagnostics,
+    ) -> Option<Scenario> {
+        Scenario::read_table(table, span, origin, hashed, dir, &[], sink)
+    }
+
+    fn read_table(
+        table: &DeTable,
+        span: std::ops::Range<usize>,
+        origin: &str,
+        hashed: &str,
+        dir: &Path,
+        chain: &[PathBuf],
         sink: &mut Diagnostics,
     ) -> Option<Scenario> {
         let before = sink.len();
         let raw = raw::read(table, span, sink);
-        resolve::resolve(raw, origin, sha256_hex(hashed), before, sink)
+        // The embedded default is the root of every chain of bases.
+        let base = if origin == DEFAULT_ORIGIN {
+            None
+        } else {
+            Some(Scenario::base_of(&raw, dir, chain, sink)?)
+        };
+        resolve::resolve(raw, base.as_ref(), origin, sha256_hex(hashed), before, sink)
+    }
+
+    /// The scenario a file overrides: the one its `base` names (`"default"` or a path relative
+    /// to the file), else the embedded default. A base that cannot be read or is invalid is an
+    /// error at the `base` key.
+    fn base_of(
+        raw: &raw::RawScenario,
+        dir: &Path,
+        chain: &[PathBuf],
+        sink: &mut Diagnostics,
+    ) -> Option<Scenario> {
+        let Some(base) = &raw.base else {
+            return Scenario::default_embedded().ok();
+        };
+        if base.value == "default" {
+            return Scenario::default_embedded().ok();
+        }
+        let path = dir.join(&base.value);
+        let loaded = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read base scenario {}: {e}", path.display()))
+            .and_then(|text| {
+                let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if chain.contains(&canonical) {
+                    return Err(format!(
+                        "{} is this file or one of its bases: a cycle of bases",
+                        path.display()
+                    ));
+                }
+                let mut longer = chain.to_vec();
+                longer.push(canonical);
+                let here = path.parent().unwrap_or(Path::new("."));
+                Scenario::parse_in(&text, &path.display().to_string(), here, &longer)
+                    .map_err(|e| format!("the base scenario is invalid:\n{e}"))
+            });
+        match loaded {
+            Ok(scenario) => Some(scenario),
+            Err(message) => {
+                sink.error(&base.span, "base", message);
+                None
+            }
+        }
     }
 
     /// Reads and validates a scenario file.

@@ -12,7 +12,8 @@ use super::input::{Diagnostics, integer, nearest_name, type_name, unknown_key};
 use super::values::{Override, Overrides, read_override};
 use crate::params::{REGISTRY, find};
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
+    "base",
     "name",
     "description",
     "baseline",
@@ -37,6 +38,8 @@ pub(crate) struct At<T> {
 pub(crate) type Count = Option<At<i128>>;
 
 pub(crate) struct RawScenario {
+    /// `base = "default"` or a path: the scenario this file overrides.
+    pub base: Option<At<String>>,
     pub name: Option<At<String>>,
     pub description: Option<At<String>>,
     pub baseline: Option<At<String>>,
@@ -78,6 +81,7 @@ pub(crate) struct RawArm {
 /// `doc` is the scenario's table, written at `span` (the whole file, or a sweep's `[base]`).
 pub(crate) fn read(doc: &DeTable, span: Range<usize>, sink: &mut Diagnostics) -> RawScenario {
     let mut raw = RawScenario {
+        base: None,
         name: None,
         description: None,
         baseline: None,
@@ -91,6 +95,7 @@ pub(crate) fn read(doc: &DeTable, span: Range<usize>, sink: &mut Diagnostics) ->
     for (key, value) in doc.iter() {
         let name = key.get_ref().as_ref();
         match name {
+            "base" => raw.base = string(name, value, sink),
             "name" => raw.name = string(name, value, sink),
             "description" => raw.description = string(name, value, sink),
             "baseline" => raw.baseline = string(name, value, sink),

@@ -1,6 +1,12 @@
 //! From the low form to a validated [`Scenario`]: run settings within their limits, arm names,
 //! presets and the baseline, then each arm's parameters resolved (registry defaults → preset →
-//! `[params]` → arm overrides) and checked for the rules that span several parameters.
+//! the base's `[params]` → this file's `[params]` → arm overrides) and checked for the rules that
+//! span several parameters.
+//!
+//! A file overrides a base scenario (the embedded default unless it names another with
+//! `base = …`): what it leaves out comes from the base — run settings and population key by key,
+//! the arms as a whole, `[params]` merged with its own taking precedence. Its name, description
+//! and narrative are its own.
 
 use std::ops::{Range, RangeInclusive};
 
@@ -15,27 +21,42 @@ use crate::params::{Params, Preset};
 /// its inline base invalid).
 pub(crate) fn resolve(
     raw: RawScenario,
+    base: Option<&Scenario>,
     origin: &str,
     sha256: String,
     errors_before: usize,
     sink: &mut Diagnostics,
 ) -> Option<Scenario> {
-    let run = resolve_run(&raw, sink);
-    let population = resolve_population(&raw, sink);
-    let arms = resolve_arms(&raw, sink);
-    let baseline = resolve_baseline(&raw, &arms, sink);
+    let run = resolve_run(&raw, base.map(|b| &b.run), sink);
+    let population = resolve_population(&raw, base.map(|b| &b.population), sink);
+    let inherits_arms = raw.arms.is_empty() && base.is_some();
+    let arms = match base {
+        Some(base) if inherits_arms => inherit_arms(base, &raw, sink),
+        _ => resolve_arms(&raw, base.map(|b| &b.params), sink),
+    };
+    let baseline = match base {
+        Some(base) if inherits_arms && raw.baseline.is_none() => Some(base.baseline.clone()),
+        _ => resolve_baseline(&raw, &arms, sink),
+    };
     if sink.len() > errors_before {
         return None;
     }
+    let params = match base {
+        Some(base) => base.params.then(&raw.params),
+        None => raw.params,
+    };
+    // The name, description and narrative describe this file, not its base: a variant of a
+    // training scenario should not repeat claims its changes may have undone.
     Some(Scenario {
         name: raw.name.map(|n| n.value),
         description: raw.description.map(|d| d.value),
         baseline: baseline?,
         run: run?,
         population: population?,
-        params: raw.params,
+        params,
         arms,
         narrative: raw.narrative,
+        base: base.map(|b| b.origin.clone()),
         origin: origin.to_string(),
         sha256,
     })
@@ -69,8 +90,13 @@ fn setting(
     }
 }
 
-fn resolve_run(raw: &RawScenario, sink: &mut Diagnostics) -> Option<RunSettings> {
+fn resolve_run(
+    raw: &RawScenario,
+    base: Option<&RunSettings>,
+    sink: &mut Diagnostics,
+) -> Option<RunSettings> {
     let seed = match &raw.run.seed {
+        None if base.is_some() => base.map(|b| b.seed),
         None => {
             sink.error(
                 &raw.run.span,
@@ -95,21 +121,21 @@ fn resolve_run(raw: &RawScenario, sink: &mut Diagnostics) -> Option<RunSettings>
     let replicates = setting(
         &r.replicates,
         "run.replicates",
-        limits::DEFAULT_REPLICATES,
+        base.map_or(limits::DEFAULT_REPLICATES, |b| b.replicates),
         limits::REPLICATES,
         sink,
     );
     let weeks = setting(
         &r.weeks,
         "run.weeks",
-        limits::DEFAULT_WEEKS,
+        base.map_or(limits::DEFAULT_WEEKS, |b| b.weeks),
         limits::WEEKS,
         sink,
     );
     let warmup_weeks = setting(
         &r.warmup_weeks,
         "run.warmup_weeks",
-        limits::DEFAULT_WARMUP_WEEKS,
+        base.map_or(limits::DEFAULT_WARMUP_WEEKS, |b| b.warmup_weeks),
         limits::WARMUP_WEEKS,
         sink,
     );
@@ -121,26 +147,32 @@ fn resolve_run(raw: &RawScenario, sink: &mut Diagnostics) -> Option<RunSettings>
     })
 }
 
-fn resolve_population(raw: &RawScenario, sink: &mut Diagnostics) -> Option<Population> {
+fn resolve_population(
+    raw: &RawScenario,
+    base: Option<&Population>,
+    sink: &mut Diagnostics,
+) -> Option<Population> {
     let p = &raw.population;
     let pcns = setting(
         &p.pcns,
         "population.pcns",
-        limits::DEFAULT_PCNS,
+        base.map_or(limits::DEFAULT_PCNS, |b| b.pcns),
         limits::PCNS,
         sink,
     );
     let practices = setting(
         &p.practices_per_pcn,
         "population.practices_per_pcn",
-        limits::DEFAULT_PRACTICES_PER_PCN,
+        base.map_or(limits::DEFAULT_PRACTICES_PER_PCN, |b| b.practices_per_pcn),
         limits::PRACTICES_PER_PCN,
         sink,
     );
     let patients = setting(
         &p.patients_per_practice,
         "population.patients_per_practice",
-        limits::DEFAULT_PATIENTS_PER_PRACTICE,
+        base.map_or(limits::DEFAULT_PATIENTS_PER_PRACTICE, |b| {
+            b.patients_per_practice
+        }),
         limits::PATIENTS_PER_PRACTICE,
         sink,
     );
@@ -151,7 +183,12 @@ fn resolve_population(raw: &RawScenario, sink: &mut Diagnostics) -> Option<Popul
     })
 }
 
-fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
+/// The file's own arms. `inherited` is the base's `[params]`, applied before the file's.
+fn resolve_arms(
+    raw: &RawScenario,
+    inherited: Option<&Overrides>,
+    sink: &mut Diagnostics,
+) -> Vec<Arm> {
     if raw.arms.is_empty() {
         sink.error(
             &raw.arms_span,
@@ -161,6 +198,9 @@ fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
         // Without an arm, `[params]` would go unchecked; check it on the defaults so that its
         // mistakes are reported in the same pass.
         let mut params = Params::default();
+        if let Some(inherited) = inherited {
+            inherited.apply(&mut params);
+        }
         raw.params.apply(&mut params);
         check_consistency(&params, None, "params", &raw.params, sink);
     }
@@ -176,6 +216,9 @@ fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
         if let Some(preset) = preset {
             preset.apply(&mut params);
         }
+        if let Some(inherited) = inherited {
+            inherited.apply(&mut params);
+        }
         raw.params.apply(&mut params);
         arm.overrides.apply(&mut params);
         check_consistency(&params, Some(arm), &prefix, &raw.params, sink);
@@ -190,6 +233,32 @@ fn resolve_arms(raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
         }
     }
     arms
+}
+
+/// The base's arms, re-resolved with this file's `[params]` on top of the base's; a broken
+/// cross-parameter rule is reported at this file's override of the key (or its start).
+fn inherit_arms(base: &Scenario, raw: &RawScenario, sink: &mut Diagnostics) -> Vec<Arm> {
+    base.arms
+        .iter()
+        .map(|arm| {
+            let mut params = Params::default();
+            arm.preset.apply(&mut params);
+            base.params.apply(&mut params);
+            raw.params.apply(&mut params);
+            arm.overrides.apply(&mut params);
+            check_consistency(
+                &params,
+                None,
+                &format!("params ({})", arm.name),
+                &raw.params,
+                sink,
+            );
+            Arm {
+                params,
+                ..arm.clone()
+            }
+        })
+        .collect()
 }
 
 fn arm_name<'a>(

@@ -160,3 +160,60 @@ fn the_embedded_default_is_valid_and_has_the_four_presets() {
     assert_eq!(s.patients(), 48_000);
     assert_eq!(s.sha256, sha256_hex(DEFAULT_SCENARIO));
 }
+
+#[test]
+fn a_file_with_only_params_runs_the_default_scenario_with_them() {
+    let only = Scenario::parse("[params]\nlw_per_pcn = 6\n", "t.toml")
+        .unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+    let default = Scenario::default_embedded().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(only.base.as_deref(), Some(DEFAULT_ORIGIN));
+    assert_eq!(default.base, None);
+    assert_eq!(only.run.seed, default.run.seed);
+    assert_eq!(only.run.replicates, default.run.replicates);
+    assert_eq!(only.population.pcns, default.population.pcns);
+    assert_eq!(only.baseline, default.baseline);
+    let names: Vec<&str> = only.arms.iter().map(|a| a.name.as_str()).collect();
+    let default_names: Vec<&str> = default.arms.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, default_names);
+    for (arm, base_arm) in only.arms.iter().zip(&default.arms) {
+        assert_eq!(arm.params.lw_per_pcn, 6, "{}", arm.name);
+        let mut expected = base_arm.params.clone();
+        expected.lw_per_pcn = 6;
+        assert_eq!(arm.params, expected, "{}", arm.name);
+    }
+}
+
+#[test]
+fn a_named_base_is_overridden_key_by_key_and_params_merge() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = "[run]\nseed = 7\nreplicates = 3\nweeks = 30\n[params]\nlw_per_pcn = 2\ngp_cost = 50\n\
+                [[arm]]\nname = \"no_sp\"\n[[arm]]\nname = \"belonging\"\n";
+    std::fs::write(dir.path().join("base.toml"), base).unwrap_or_else(|e| panic!("{e}"));
+    let child = "base = \"base.toml\"\n[run]\nreplicates = 5\n[params]\nlw_per_pcn = 4\n";
+    let path = dir.path().join("child.toml");
+    std::fs::write(&path, child).unwrap_or_else(|e| panic!("{e}"));
+    let s = Scenario::load(&path).unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+    assert_eq!((s.run.seed, s.run.replicates, s.run.weeks), (7, 5, 30));
+    assert_eq!(s.arms.len(), 2);
+    let belonging = &s.arms[1].params;
+    assert_eq!((belonging.lw_per_pcn, belonging.gp_cost), (4, 50.0));
+    // Each parameter is listed once in the scenario as resolved, with the child's value.
+    let json = serde_json::to_value(&s).unwrap_or_default();
+    assert_eq!(json["params"]["lw_per_pcn"], 4);
+    assert_eq!(json["params"]["gp_cost"], 50.0);
+    assert_eq!(json["params"].as_object().map(|m| m.len()), Some(2));
+}
+
+#[test]
+fn a_cycle_of_bases_is_an_error_at_the_base_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("loop.toml");
+    std::fs::write(&path, "base = \"loop.toml\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let Err(e) = Scenario::load(&path) else {
+        panic!("a cycle of bases was accepted");
+    };
+    let text = e.to_string();
+    assert!(text.contains("loop.toml:1:8: base:"), "{text}");
+    assert!(text.contains("a cycle of bases"), "{text}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+}

@@ -57,6 +57,33 @@ impl Overrides {
     pub(crate) fn find(&self, name: &str) -> Option<&Override> {
         self.0.iter().find(|o| o.def.name == name)
     }
+
+    /// These overrides followed by `later`'s, without the slots `later` sets again: applying the
+    /// result is applying both in turn, and each slot is listed once.
+    pub(crate) fn then(&self, later: &Overrides) -> Overrides {
+        let set_later = |def: &ParamDef, slot: usize| {
+            later
+                .0
+                .iter()
+                .any(|o| std::ptr::eq(o.def, def) && o.slots.iter().any(|&(i, _)| i == slot))
+        };
+        let mut merged: Vec<Override> = self
+            .0
+            .iter()
+            .map(|o| Override {
+                slots: o
+                    .slots
+                    .iter()
+                    .copied()
+                    .filter(|&(i, _)| !set_later(o.def, i))
+                    .collect(),
+                ..o.clone()
+            })
+            .filter(|o| !o.slots.is_empty())
+            .collect();
+        merged.extend(later.0.iter().cloned());
+        Overrides(merged)
+    }
 }
 
 impl Serialize for Overrides {

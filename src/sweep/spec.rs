@@ -235,6 +235,7 @@ impl Sweep {
                                     value.span(),
                                     &format!("{origin} [base]"),
                                     source,
+                                    dir,
                                     sink,
                                 )
                             });
