@@ -5,6 +5,7 @@
 
 use super::ArmOutcome;
 use super::{EngineError, Plan, same_population};
+use crate::model::link_worker;
 use crate::model::needs::NeedTables;
 use crate::model::observe::{ArmTrace, EventLog, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
@@ -122,11 +123,12 @@ fn run_pcn_full(
             .iter()
             .map(|&i| {
                 let arm = &plan.arms[i];
+                let posts = link_worker::posts(f64::from(arm.params.lw_per_pcn));
                 let mut pcn = Pcn::start(
                     key,
                     plan.layout,
-                    arm.service,
-                    evaluated,
+                    &posts,
+                    (arm.service, evaluated),
                     &arm.params,
                     &population,
                 );

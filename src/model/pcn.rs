@@ -62,6 +62,9 @@ pub struct Pcn<'a> {
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
     pub assets: Vec<Asset>,
+    /// Assets of each category the PCN started with: `asset_count` scaled to its patients
+    /// (MODEL.md §5, v1.1); the opening rate uses them.
+    asset_counts: [u32; NEED_COUNT],
     /// Every accepted referral, in order of acceptance.
     pub referrals: Vec<Referral>,
     quintile_sizes: [u64; 5],
@@ -72,20 +75,23 @@ pub struct Pcn<'a> {
 
 impl<'a> Pcn<'a> {
     /// Starts the service at week 0 over the warmed-up population: practices at `buy_in0`,
-    /// `lw_per_pcn` link workers, the initial assets. Untouched patients have the arm's `trust0`.
+    /// one active link worker per post (`posts` holds each post's FTE; see
+    /// [`super::link_worker::posts`]), the initial assets scaled to the PCN's patients.
+    /// Untouched patients have the arm's `trust0`.
     pub fn start(
         key: Key,
         layout: Layout,
-        service: bool,
-        keep_history: bool,
+        posts: &[f64],
+        (service, keep_history): (bool, bool),
         p: &'a Params,
         population: &Population,
     ) -> Pcn<'a> {
         let link_workers = if service {
-            (0..p.lw_per_pcn).map(|_| LinkWorker::new(p)).collect()
+            posts.iter().map(|&fte| LinkWorker::new(fte, p)).collect()
         } else {
             Vec::new()
         };
+        let asset_counts = p.asset_count;
         Pcn {
             key,
             p,
@@ -100,7 +106,8 @@ impl<'a> Pcn<'a> {
                 .collect(),
             queue: VecDeque::new(),
             link_workers,
-            assets: initial_assets(key, p),
+            assets: initial_assets(key, &asset_counts, p),
+            asset_counts,
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
             events: None,
@@ -356,7 +363,6 @@ impl<'a> Pcn<'a> {
     /// filled from the head of the queue, then each patient on the caseload has a session.
     fn link_workers_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
-        let cap = p.caseload_cap();
         let per_practice = self.layout.patients_per_practice;
         let Pcn {
             queue,
@@ -376,6 +382,7 @@ impl<'a> Pcn<'a> {
             if !lw.active {
                 continue;
             }
+            let cap = lw.cap(p);
             while lw.caseload.len() < cap {
                 let Some(i) = queue.pop_front() else { break };
                 touched[slot_of[i as usize] as usize].pathway = Pathway::Supported;
@@ -471,6 +478,7 @@ impl<'a> Pcn<'a> {
             history,
             referrals,
             assets,
+            asset_counts,
             events,
             ..
         } = self;
@@ -541,11 +549,11 @@ impl<'a> Pcn<'a> {
                 }
             }
         }
-        for k in 0..NEED_COUNT {
+        for (k, &count) in asset_counts.iter().enumerate() {
             let mut rng = key
                 .entity(EntityKind::AssetCategory, k as u64)
                 .stream(Purpose::AssetOpening, i64::from(week));
-            if unit_f64(rng.next_u64()) < opening_probability(k, p) {
+            if unit_f64(rng.next_u64()) < opening_probability(count, p) {
                 assets.push(Asset {
                     category: k as u8,
                     capacity: draw_capacity(unit_f64(rng.next_u64()), p),
@@ -560,8 +568,13 @@ impl<'a> Pcn<'a> {
     /// Step 5: link-worker stress under queue pressure, turnover, and knowledge growth.
     fn staff_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
-        let active = self.link_workers.iter().filter(|l| l.active).count();
-        let pressure = pressure(self.queue.len(), active, p.caseload_cap());
+        let places: usize = self
+            .link_workers
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| l.cap(p))
+            .sum();
+        let pressure = pressure(self.queue.len(), places);
         // Each case handed back with the index of the link worker who left it.
         let mut handed_back: Vec<(u32, CaseEntry)> = Vec::new();
         for (index, lw) in self.link_workers.iter_mut().enumerate() {
@@ -617,6 +630,7 @@ impl<'a> Pcn<'a> {
         for lw in &self.link_workers {
             if lw.active {
                 rec.lw_active += 1;
+                rec.lw_fte_active += lw.fte;
                 rec.supported += lw.caseload.len() as u64;
                 rec.lw_stress_sum += lw.stress;
             } else {
@@ -680,8 +694,8 @@ impl<'a> Pcn<'a> {
                 return Err(format!("patient {i} is queued but not waiting"));
             }
         }
-        let cap = p.caseload_cap();
         for (l, lw) in self.link_workers.iter().enumerate() {
+            let cap = lw.cap(p);
             if lw.caseload.len() > cap || (!lw.active && !lw.caseload.is_empty()) {
                 return Err(format!(
                     "link worker {l}: caseload {} over cap {cap}",

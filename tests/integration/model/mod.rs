@@ -178,6 +178,7 @@ pub fn assert_weeks_equal(
         supported,
         connected,
         lw_active,
+        lw_fte_active,
         lw_vacant,
         assets_open,
         asset_places,
@@ -236,6 +237,11 @@ pub fn assert_weeks_equal(
         q_connections
     );
     // Link-worker and practice sums are formed in index order by either engine: exact.
+    assert_eq!(
+        lw_fte_active.to_bits(),
+        b.lw_fte_active.to_bits(),
+        "{what}: lw_fte_active"
+    );
     assert_eq!(
         lw_stress_sum.to_bits(),
         b.lw_stress_sum.to_bits(),
