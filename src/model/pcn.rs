@@ -13,7 +13,7 @@ use rand::Rng;
 
 use super::asset::{
     Asset, attendance_probability, closure_probability, draw_capacity, initial_assets,
-    opening_probability,
+    opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
@@ -91,7 +91,7 @@ impl<'a> Pcn<'a> {
         } else {
             Vec::new()
         };
-        let asset_counts = p.asset_count;
+        let asset_counts = scaled_asset_counts(p, layout.patients() as u64);
         Pcn {
             key,
             p,
