@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::ArmOutcome;
 use super::cancel::Cancel;
-use super::replicate::run_pcn;
+use super::replicate::{Storage, run_pcn_staffed, staffing};
 use super::{EngineError, Plan};
 
 /// All arms of one replicate, merged over the PCNs.
@@ -44,16 +44,27 @@ pub fn run_replicates_cancellable(
     tick: &(dyn Fn() + Sync),
     cancel: &Cancel,
 ) -> Result<Vec<ReplicateOutcome>, RunError> {
+    let staffing = staffing(plan);
     replicates
         .par_iter()
         .map(|&replicate| {
-            let per_pcn: Vec<Vec<ArmOutcome>> = (0..plan.pcns)
+            let per_pcn: Vec<Vec<ArmOutcome>> = (0..plan.pcn_count())
                 .into_par_iter()
                 .map(|pcn| {
                     if cancel.is_cancelled() {
                         return Err(RunError::Cancelled);
                     }
-                    let out = run_pcn(plan, replicate, pcn).map_err(RunError::Failed);
+                    let unit = (replicate, pcn);
+                    let out = run_pcn_staffed(
+                        plan,
+                        &staffing,
+                        unit,
+                        Storage::Shared,
+                        None,
+                        &mut |_, _, _| {},
+                    )
+                    .map(|(outcomes, _)| outcomes)
+                    .map_err(RunError::Failed);
                     tick();
                     out
                 })

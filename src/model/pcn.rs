@@ -23,20 +23,64 @@ use super::practice::Practice;
 use super::referral::{
     Attendance, Outcome, Referral, accept_referral, give_up_probability, offer_referral,
 };
-use crate::params::NEED_COUNT;
 use crate::params::Params;
+use crate::params::{NEED_COUNT, QUINTILE_COUNT};
 use crate::rng::{EntityKind, Key, Purpose, unit_f64};
 
-/// How the PCN's patients are split into practices.
-#[derive(Clone, Copy, Debug)]
+/// How the PCN's patients are split into practices, and where each practice's patients sit
+/// on the deprivation scale. Practices are contiguous blocks of patient ids, in order.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
-    pub practices: u32,
-    pub patients_per_practice: u32,
+    /// Registered patients of each practice.
+    pub list_sizes: Vec<u32>,
+    /// Each practice's deprivation quintile shares (q1 most deprived … q5), or `None`: every
+    /// patient is drawn from the `deprivation_shares` parameter (the synthetic PCN of v1.0).
+    pub mixes: Option<Vec<[f64; QUINTILE_COUNT]>>,
+    /// First patient id of each practice (derived from `list_sizes`).
+    starts: Vec<u32>,
 }
 
 impl Layout {
+    /// `practices` practices of `list_size` patients each, drawn from `deprivation_shares`.
+    pub fn uniform(practices: u32, list_size: u32) -> Layout {
+        Layout::new(vec![list_size; practices as usize], None)
+    }
+
+    /// Practices of the given list sizes, each with its own quintile mix if `mixes` is given
+    /// (one per practice).
+    pub fn new(list_sizes: Vec<u32>, mixes: Option<Vec<[f64; QUINTILE_COUNT]>>) -> Layout {
+        let mut starts = Vec::with_capacity(list_sizes.len());
+        let mut next = 0u32;
+        for &size in &list_sizes {
+            starts.push(next);
+            next = next.saturating_add(size);
+        }
+        Layout {
+            list_sizes,
+            mixes,
+            starts,
+        }
+    }
+
+    /// Registered patients of the PCN.
     pub fn patients(&self) -> usize {
-        self.practices as usize * self.patients_per_practice as usize
+        self.list_sizes.iter().map(|&n| n as usize).sum()
+    }
+
+    pub fn practices(&self) -> usize {
+        self.list_sizes.len()
+    }
+
+    /// The practice of a patient id (ids are contiguous blocks per practice).
+    pub fn practice_of(&self, patient: u32) -> usize {
+        self.starts
+            .partition_point(|&start| start <= patient)
+            .saturating_sub(1)
+    }
+
+    /// The quintile shares patients of practice `practice` are drawn from, if it has its own.
+    pub fn mix(&self, practice: usize) -> Option<&[f64; QUINTILE_COUNT]> {
+        self.mixes.as_ref().and_then(|m| m.get(practice))
     }
 }
 
@@ -80,7 +124,7 @@ impl<'a> Pcn<'a> {
     /// Untouched patients have the arm's `trust0`.
     pub fn start(
         key: Key,
-        layout: Layout,
+        layout: &Layout,
         posts: &[f64],
         (service, keep_history): (bool, bool),
         p: &'a Params,
@@ -96,13 +140,15 @@ impl<'a> Pcn<'a> {
             key,
             p,
             service,
-            layout,
+            layout: layout.clone(),
             touched: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
             history: (service && keep_history).then(TouchedHistory::default),
-            practices: (0..layout.practices)
-                .map(|_| Practice::new(layout.patients_per_practice, p))
+            practices: layout
+                .list_sizes
+                .iter()
+                .map(|&size| Practice::new(size, p))
                 .collect(),
             queue: VecDeque::new(),
             link_workers,
@@ -133,7 +179,7 @@ impl<'a> Pcn<'a> {
     }
 
     fn practice_of(&self, patient: u32) -> usize {
-        (patient / self.layout.patients_per_practice) as usize
+        self.layout.practice_of(patient)
     }
 
     /// One week of the schedule (MODEL.md §3), after the population has lived the week.
@@ -363,8 +409,8 @@ impl<'a> Pcn<'a> {
     /// filled from the head of the queue, then each patient on the caseload has a session.
     fn link_workers_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
-        let per_practice = self.layout.patients_per_practice;
         let Pcn {
+            layout,
             queue,
             touched,
             slot_of,
@@ -401,7 +447,7 @@ impl<'a> Pcn<'a> {
                     referral.first_session_week = Some(week);
                     rec.first_intakes += 1;
                 }
-                let practice = &mut practices[(case.patient / per_practice) as usize];
+                let practice = &mut practices[layout.practice_of(case.patient)];
                 let activation_before = patient.activation;
                 let trust_before = patient.trust;
                 let rng = session_stream(patient, week);
@@ -851,4 +897,31 @@ fn merge_sorted(a: Vec<u32>, b: &[u32]) -> Vec<u32> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn practices_are_contiguous_blocks_of_their_list_sizes() {
+        let layout = Layout::new(vec![3, 1, 4], None);
+        assert_eq!(layout.patients(), 8);
+        assert_eq!(layout.practices(), 3);
+        let practice: Vec<usize> = (0..8).map(|i| layout.practice_of(i)).collect();
+        assert_eq!(practice, [0, 0, 0, 1, 2, 2, 2, 2]);
+        let uniform = Layout::uniform(5, 9600);
+        assert_eq!(uniform.patients(), 48_000);
+        assert_eq!(uniform.practice_of(9599), 0);
+        assert_eq!(uniform.practice_of(9600), 1);
+        assert_eq!(uniform.practice_of(47_999), 4);
+        assert_eq!(uniform.mix(0), None);
+    }
+
+    #[test]
+    fn an_empty_practice_holds_no_patient() {
+        let layout = Layout::new(vec![2, 0, 2], None);
+        let practice: Vec<usize> = (0..4).map(|i| layout.practice_of(i)).collect();
+        assert_eq!(practice, [0, 0, 2, 2]);
+    }
 }

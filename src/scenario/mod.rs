@@ -19,7 +19,7 @@ use toml::de::DeTable;
 pub use error::{Diagnostic, MAX_DIAGNOSTICS, ScenarioError};
 pub use values::{Labelled, Override, Overrides};
 
-use crate::engine::{ArmPlan, Plan};
+use crate::engine::{Allocation, ArmPlan, Plan};
 use crate::model::pcn::Layout;
 use crate::params::{Params, Preset, REGISTRY};
 use input::Diagnostics;
@@ -205,11 +205,13 @@ impl Scenario {
             replicates: self.run.replicates,
             weeks: self.run.weeks,
             warmup_weeks: self.run.warmup_weeks,
-            pcns: self.population.pcns,
-            layout: Layout {
-                practices: self.population.practices_per_pcn,
-                patients_per_practice: self.population.patients_per_practice,
-            },
+            pcns: Plan::synthetic_pcns(
+                self.population.pcns,
+                &Layout::uniform(
+                    self.population.practices_per_pcn,
+                    self.population.patients_per_practice,
+                ),
+            ),
             arms: self
                 .arms
                 .iter()
@@ -217,6 +219,7 @@ impl Scenario {
                     name: a.name.clone(),
                     service: a.preset.has_service(),
                     params: a.params.clone(),
+                    allocation: Allocation::default(),
                 })
                 .collect(),
             baseline: self.baseline_index(),

@@ -81,13 +81,13 @@ proptest! {
         prop_assume!(params.check_consistency().is_ok());
         let arms = vec![
             arm("no_sp", Preset::NoSp, |_| {}),
-            sprx::engine::ArmPlan { name: "stressed".into(), service: true, params },
+            sprx::engine::ArmPlan { name: "stressed".into(), service: true, params, allocation: Default::default() },
         ];
         let mut plan = small(arms, 1);
         plan.seed = seed;
         plan.weeks = 60;
         plan.warmup_weeks = 4;
-        plan.layout.patients_per_practice = 600;
+        plan.pcns = sprx::engine::Plan::synthetic_pcns(1, &sprx::model::pcn::Layout::uniform(2, 600));
         let mut failure = None;
         let outcomes = run_pcn_observed(&plan, 0, 0, &mut |week, population, pcns| {
             if failure.is_some() {

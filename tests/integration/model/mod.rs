@@ -24,6 +24,7 @@ pub fn arm(name: &str, preset: Preset, change: impl Fn(&mut Params)) -> ArmPlan 
         name: name.to_string(),
         service: preset.has_service(),
         params,
+        allocation: sprx::engine::Allocation::PerPcn,
     }
 }
 
@@ -48,11 +49,7 @@ pub fn plan(
         replicates,
         weeks,
         warmup_weeks: 52,
-        pcns: 1,
-        layout: Layout {
-            practices,
-            patients_per_practice: per_practice,
-        },
+        pcns: Plan::synthetic_pcns(1, &Layout::uniform(practices, per_practice)),
         arms,
         baseline: 0,
     }
