@@ -9,7 +9,8 @@
 //!   week's consultations and, when a service arm is evaluated, the no_sp history of every
 //!   patient and week) and, for each arm, its slot table, its copies of the patients it has
 //!   touched with their history, its referrals and its weekly records;
-//! - a replicate collects its PCNs' outcomes before merging them;
+//! - a replicate collects its PCNs' outcomes a chunk at a time ([`super::runner::MERGE_CHUNK`])
+//!   before adding them to its total;
 //! - every replicate's merged outcome (weekly records per arm) is kept until the output is
 //!   written.
 //!
@@ -89,7 +90,8 @@ impl Cost {
         let replicates = self.replicates.saturating_mul(runs.max(1));
         let merging = replicates.min(threads.max(1)) as f64;
         let per_pcn = if self.pcns > 1 {
-            merging * self.pcns as f64 * self.pcn_outcome_bytes
+            let held = self.pcns.min(super::runner::MERGE_CHUNK as u64);
+            merging * held as f64 * self.pcn_outcome_bytes
         } else {
             0.0
         };
