@@ -22,6 +22,7 @@ fn reference_plan() -> Plan {
                 name: preset.name().to_string(),
                 service: preset.has_service(),
                 params,
+                allocation: sprx::engine::Allocation::PerPcn,
             }
         })
         .collect();
@@ -30,20 +31,14 @@ fn reference_plan() -> Plan {
         replicates: 2,
         weeks: 260,
         warmup_weeks: 52,
-        pcns: 1,
-        layout: Layout {
-            practices: 5,
-            patients_per_practice: 9_600,
-        },
+        pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9_600)),
         arms,
         baseline: 0,
     }
 }
 
 fn patient_weeks_per_replicate(plan: &Plan) -> u64 {
-    plan.arms.len() as u64
-        * u64::from(plan.weeks + plan.warmup_weeks)
-        * plan.layout.patients() as u64
+    plan.arms.len() as u64 * u64::from(plan.weeks + plan.warmup_weeks) * plan.patients()
 }
 
 fn engine(c: &mut Criterion) {

@@ -62,7 +62,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut out = args.out.as_deref().map(OutDir::open).transpose()?;
     let replicates: Vec<u32> = (0..plan.replicates).collect();
     let bar = progress_bar(
-        u64::from(plan.replicates) * u64::from(plan.pcns),
+        u64::from(plan.replicates) * plan.pcns.len() as u64,
         args.quiet,
     );
     let started = chrono::Local::now();

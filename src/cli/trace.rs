@@ -56,7 +56,14 @@ pub fn run(args: TraceArgs) -> anyhow::Result<()> {
     // A trace simulates one (replicate, PCN) unit on this thread.
     let mut one = plan.clone();
     one.replicates = 1;
-    one.pcns = 1;
+    // The traced PCN alone, or the largest if the number is out of range (trace says so).
+    one.pcns = plan
+        .pcns
+        .get(args.pcn as usize)
+        .or(plan.largest_pcn())
+        .cloned()
+        .into_iter()
+        .collect();
     let job = Job {
         what: "this trace",
         threads: 1,

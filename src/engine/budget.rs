@@ -265,7 +265,7 @@ pub fn check_memory(
     let merging = if cost.pcns > 1 {
         format!(
             ", counting the {} PCN outcomes of each replicate being merged",
-            thousands(cost.pcns)
+            thousands(cost.pcns.min(super::runner::MERGE_CHUNK as u64))
         )
     } else {
         String::new()

@@ -9,9 +9,13 @@
 //!   week's consultations and, when a service arm is evaluated, the no_sp history of every
 //!   patient and week) and, for each arm, its slot table, its copies of the patients it has
 //!   touched with their history, its referrals and its weekly records;
-//! - a replicate collects its PCNs' outcomes before merging them;
+//! - a replicate collects its PCNs' outcomes a chunk at a time ([`super::runner::MERGE_CHUNK`])
+//!   before adding them to its total;
 //! - every replicate's merged outcome (weekly records per arm) is kept until the output is
 //!   written.
+//!
+//! PCNs may differ in size (real places): a unit is estimated at the largest PCN, since any
+//! `threads` units may run at once, and the work at the sum of their patients.
 //!
 //! Units run `threads` at a time. The estimate aims to be within a factor of two, on the high
 //! side; [`TOUCHED_PER_PATIENT_YEAR`] and [`REFERRALS_PER_PATIENT_YEAR`] bound what depends on
@@ -60,7 +64,7 @@ pub struct Cost {
     pub arms: u64,
     /// Service weeks.
     pub weeks: u64,
-    /// Patients of one PCN.
+    /// Patients of the largest PCN.
     pub patients_per_pcn: u64,
     /// Patient-weeks simulated (warm-up included, each population once), all replicates.
     pub patient_weeks: f64,
@@ -86,7 +90,8 @@ impl Cost {
         let replicates = self.replicates.saturating_mul(runs.max(1));
         let merging = replicates.min(threads.max(1)) as f64;
         let per_pcn = if self.pcns > 1 {
-            merging * self.pcns as f64 * self.pcn_outcome_bytes
+            let held = self.pcns.min(super::runner::MERGE_CHUNK as u64);
+            merging * held as f64 * self.pcn_outcome_bytes
         } else {
             0.0
         };
@@ -106,7 +111,9 @@ impl Cost {
 impl Plan {
     /// The estimated cost of running this plan.
     pub fn cost(&self) -> Cost {
-        let patients = self.layout.patients() as f64;
+        let largest = self.largest_pcn();
+        let patients = largest.map_or(0, |p| p.patients()) as f64;
+        let practices_in_largest = largest.map_or(0, |p| p.layout.practices()) as f64;
         let weeks = f64::from(self.weeks);
         let evaluated = self.arms.iter().any(|a| a.service);
         let population = patients * (size_of::<Patient>() as f64 + 1.0 + 4.0)
@@ -120,7 +127,7 @@ impl Plan {
             .arms
             .iter()
             .map(|arm| {
-                let practices = f64::from(self.layout.practices) * size_of::<Practice>() as f64;
+                let practices = practices_in_largest * size_of::<Practice>() as f64;
                 let slots = patients * 4.0;
                 let service = if arm.service {
                     let (touched, entries) = touched_patients(patients, weeks);
@@ -146,12 +153,11 @@ impl Plan {
             pcn_outcome_bytes: arm_count * outcome,
             replicate_bytes: arm_count * outcome,
             replicates,
-            pcns: u64::from(self.pcns),
+            pcns: self.pcns.len() as u64,
             arms: self.arms.len() as u64,
             weeks: u64::from(self.weeks),
-            patients_per_pcn: self.layout.patients() as u64,
-            patient_weeks: patients
-                * f64::from(self.pcns)
+            patients_per_pcn: patients as u64,
+            patient_weeks: self.patients() as f64
                 * replicates as f64
                 * groups
                 * (weeks + f64::from(self.warmup_weeks)),
@@ -197,7 +203,7 @@ fn population_groups(plan: &Plan) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{ArmPlan, Plan};
+    use crate::engine::{Allocation, ArmPlan, PcnPlan, Plan};
     use crate::model::pcn::Layout;
     use crate::params::{Params, Preset};
 
@@ -212,6 +218,7 @@ mod tests {
                     name: preset.name().to_string(),
                     service: preset.has_service(),
                     params,
+                    allocation: Allocation::PerPcn,
                 }
             })
             .collect();
@@ -220,11 +227,7 @@ mod tests {
             replicates: 100,
             weeks: 260,
             warmup_weeks: 52,
-            pcns: 1,
-            layout: Layout {
-                practices: 5,
-                patients_per_practice: 9600,
-            },
+            pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9600)),
             arms,
             baseline: 0,
         }
@@ -238,11 +241,28 @@ mod tests {
         let peak = cost.peak_memory(2, 1);
         assert!(peak > 50e6 && peak < 2e9, "{peak}");
 
-        plan.pcns = 100_000;
-        plan.layout.practices = 1000;
-        plan.layout.patients_per_practice = 1_000_000;
+        plan.pcns = Plan::synthetic_pcns(100_000, &Layout::uniform(1000, 1_000_000));
         let peak = plan.cost().peak_memory(2, 1);
         assert!(peak > 1e12, "{peak}");
+    }
+
+    #[test]
+    fn unequal_pcns_cost_their_largest_unit_and_their_summed_work() {
+        let mut plan = default_plan();
+        plan.replicates = 1;
+        let small = PcnPlan::synthetic(0, Layout::new(vec![5_000], None));
+        let large = PcnPlan::synthetic(1, Layout::new(vec![40_000, 40_000], None));
+        plan.pcns = vec![small.clone(), large.clone()];
+        let both = plan.cost();
+        plan.pcns = vec![large];
+        let large_only = plan.cost();
+        plan.pcns = vec![small];
+        let small_only = plan.cost();
+        assert_eq!(both.patients_per_pcn, 80_000);
+        assert_eq!(both.unit_bytes, large_only.unit_bytes);
+        assert!(small_only.unit_bytes < large_only.unit_bytes);
+        let work = large_only.patient_weeks + small_only.patient_weeks;
+        assert!((both.patient_weeks - work).abs() < 1e-6 * work);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! is about (see [`crate::rng`]); replicates and PCNs are independent units whose results are merged
 //! in a fixed order.
 
+pub mod allocation;
 pub mod budget;
 pub mod cancel;
 pub mod cost;
@@ -13,6 +14,7 @@ mod outcome;
 pub mod replicate;
 pub mod runner;
 
+pub use allocation::Allocation;
 pub use outcome::ArmOutcome;
 
 /// Why the engine could not run a plan.
@@ -24,6 +26,9 @@ pub enum EngineError {
         arm: String,
         source: crate::model::ModelError,
     },
+    /// An arm's link-worker allocation cannot be made.
+    #[error("arm {arm}: {detail}")]
+    Allocation { arm: String, detail: String },
     /// A plan without PCNs has nothing to run.
     #[error("a run needs at least one PCN")]
     NoPcn,
@@ -42,6 +47,61 @@ pub struct ArmPlan {
     /// Whether the arm runs the link-worker service (false for the no_sp counterfactual).
     pub service: bool,
     pub params: Params,
+    /// How the arm's link-worker FTE is shared among the PCNs (with `lw_per_pcn` or `lw_total`
+    /// from `params`, read when the run starts, so a sweep over them takes effect).
+    pub allocation: Allocation,
+}
+
+/// One PCN: its practices, what link-worker allocation rules weigh it by, and, for a real
+/// PCN, who it is (for outputs by place).
+#[derive(Clone, Debug)]
+pub struct PcnPlan {
+    /// Label of the PCN's random streams under the replicate's key. Synthetic PCNs use their
+    /// position; real PCNs a hash of their code, so a PCN sees the same draws whatever else is
+    /// selected with it (alone, in its ICB or in all England).
+    pub stream: u64,
+    pub layout: Layout,
+    /// Patients weighted by the Carr-Hill formula (capitation allocation); registered patients
+    /// for a synthetic PCN.
+    pub weighted_patients: f64,
+    /// Link-worker FTE in September 2022 (the `as_is` allocation), with unknown values already
+    /// imputed (see `docs/places.md`); `None` for a synthetic PCN, which then has `lw_per_pcn`.
+    pub lw_fte_2022: Option<f64>,
+    /// Who the PCN is; `None` for a synthetic PCN.
+    pub identity: Option<PcnIdentity>,
+}
+
+/// A real PCN's identity, carried for outputs by PCN, ICB and region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PcnIdentity {
+    pub code: String,
+    pub name: String,
+    pub icb_code: String,
+    pub icb_name: String,
+    pub region: String,
+    /// Patient-weighted mean IMD 2019 score of its practices, if any has one.
+    pub imd_score: Option<f64>,
+    /// FTE as reported in September 2022; `None` when the PCN made no return (imputed in
+    /// [`PcnPlan::lw_fte_2022`]).
+    pub lw_fte_reported: Option<f64>,
+}
+
+impl PcnPlan {
+    /// The `index`-th synthetic PCN: `layout`'s practices, streams keyed by its position
+    /// (as in every run before real places, so synthetic results are unchanged).
+    pub fn synthetic(index: u32, layout: Layout) -> PcnPlan {
+        PcnPlan {
+            stream: u64::from(index),
+            weighted_patients: layout.patients() as f64,
+            layout,
+            lw_fte_2022: None,
+            identity: None,
+        }
+    }
+
+    pub fn patients(&self) -> u64 {
+        self.layout.patients() as u64
+    }
 }
 
 /// Everything the engine needs to run a scenario.
@@ -52,8 +112,8 @@ pub struct Plan {
     /// Service weeks (0..weeks are output).
     pub weeks: u32,
     pub warmup_weeks: u32,
-    pub pcns: u32,
-    pub layout: Layout,
+    /// The PCNs, in output (merge) order.
+    pub pcns: Vec<PcnPlan>,
     pub arms: Vec<ArmPlan>,
     /// Index of the arm paired differences are taken against.
     pub baseline: usize,
@@ -62,7 +122,24 @@ pub struct Plan {
 impl Plan {
     /// Registered patients in the whole system.
     pub fn patients(&self) -> u64 {
-        u64::from(self.pcns) * self.layout.patients() as u64
+        self.pcns.iter().map(PcnPlan::patients).sum()
+    }
+
+    /// `count` identical synthetic PCNs of `layout`.
+    pub fn synthetic_pcns(count: u32, layout: &Layout) -> Vec<PcnPlan> {
+        (0..count)
+            .map(|i| PcnPlan::synthetic(i, layout.clone()))
+            .collect()
+    }
+
+    /// Number of PCNs, as the engine's unit index type.
+    pub fn pcn_count(&self) -> u32 {
+        u32::try_from(self.pcns.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The largest PCN by registered patients (what one unit of work holds at most).
+    pub fn largest_pcn(&self) -> Option<&PcnPlan> {
+        self.pcns.iter().max_by_key(|p| p.patients())
     }
 }
 

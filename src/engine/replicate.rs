@@ -4,7 +4,8 @@
 //! paired differences and the counterfactual evaluation possible.
 
 use super::ArmOutcome;
-use super::{EngineError, Plan, same_population};
+use super::{EngineError, Plan, allocation, same_population};
+use crate::model::link_worker;
 use crate::model::needs::NeedTables;
 use crate::model::observe::{ArmTrace, EventLog, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
@@ -86,6 +87,17 @@ pub fn run_pcn_following(
 /// Outcomes and followed events of every arm, in arm order.
 pub type Run = (Vec<ArmOutcome>, Vec<Option<FollowedEvents>>);
 
+/// Each arm's link-worker FTE for each PCN (arm-major), worked out once per run.
+pub type Staffing = Vec<Vec<f64>>;
+
+/// The link-worker FTE of every arm in every PCN of `plan` (see [`super::allocation`]).
+pub fn staffing(plan: &Plan) -> Staffing {
+    plan.arms
+        .iter()
+        .map(|arm| allocation::arm_fte(&plan.pcns, arm))
+        .collect()
+}
+
 fn run_pcn_full(
     plan: &Plan,
     replicate: u32,
@@ -94,9 +106,30 @@ fn run_pcn_full(
     follow: Option<&[u32]>,
     observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
 ) -> Result<Run, EngineError> {
+    run_pcn_staffed(
+        plan,
+        &staffing(plan),
+        (replicate, pcn),
+        storage,
+        follow,
+        observe,
+    )
+}
+
+/// [`run_pcn_full`] with the staffing worked out beforehand (the runner does it once per run).
+pub fn run_pcn_staffed(
+    plan: &Plan,
+    staffing: &Staffing,
+    (replicate, pcn): (u32, u32),
+    storage: Storage,
+    follow: Option<&[u32]>,
+    observe: &mut dyn FnMut(i32, &Population, &[Pcn]),
+) -> Result<Run, EngineError> {
+    let pcn_plan = plan.pcns.get(pcn as usize).ok_or(EngineError::NoPcn)?;
+    let layout = &pcn_plan.layout;
     let key = Key::root(plan.seed)
         .replicate(u64::from(replicate))
-        .pcn(u64::from(pcn));
+        .pcn(pcn_plan.stream);
     // Every arm is in exactly one group; results are put back in arm order at the end.
     let mut results: Vec<(usize, ArmOutcome, Option<FollowedEvents>)> =
         Vec::with_capacity(plan.arms.len());
@@ -105,7 +138,7 @@ fn run_pcn_full(
         let evaluated = group.arms.iter().any(|&i| plan.arms[i].service);
         let mut population = Population::new(
             key,
-            plan.layout,
+            layout,
             plan.warmup_weeks,
             plan.weeks,
             evaluated,
@@ -122,11 +155,17 @@ fn run_pcn_full(
             .iter()
             .map(|&i| {
                 let arm = &plan.arms[i];
+                let fte = staffing
+                    .get(i)
+                    .and_then(|arm| arm.get(pcn as usize))
+                    .copied()
+                    .unwrap_or(0.0);
+                let posts = link_worker::posts(fte);
                 let mut pcn = Pcn::start(
                     key,
-                    plan.layout,
-                    arm.service,
-                    evaluated,
+                    layout,
+                    &posts,
+                    (arm.service, evaluated),
                     &arm.params,
                     &population,
                 );

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::ArmOutcome;
 use super::cancel::Cancel;
-use super::replicate::run_pcn;
+use super::replicate::{Storage, run_pcn_staffed, staffing};
 use super::{EngineError, Plan};
 
 /// All arms of one replicate, merged over the PCNs.
@@ -44,31 +44,57 @@ pub fn run_replicates_cancellable(
     tick: &(dyn Fn() + Sync),
     cancel: &Cancel,
 ) -> Result<Vec<ReplicateOutcome>, RunError> {
+    let staffing = staffing(plan);
+    let pcns: Vec<u32> = (0..plan.pcn_count()).collect();
     replicates
         .par_iter()
         .map(|&replicate| {
-            let per_pcn: Vec<Vec<ArmOutcome>> = (0..plan.pcns)
-                .into_par_iter()
-                .map(|pcn| {
-                    if cancel.is_cancelled() {
-                        return Err(RunError::Cancelled);
+            // PCNs run in parallel a chunk at a time and are added in PCN order as each chunk
+            // ends: the sums are formed in the same order as collecting them all first, so
+            // results are unchanged, but only a chunk's outcomes are held at once (all England
+            // would otherwise hold 1,266 PCNs' weekly records per arm).
+            let mut merged: Option<Vec<ArmOutcome>> = None;
+            for chunk in pcns.chunks(MERGE_CHUNK) {
+                let outcomes: Vec<Vec<ArmOutcome>> = chunk
+                    .par_iter()
+                    .map(|&pcn| {
+                        if cancel.is_cancelled() {
+                            return Err(RunError::Cancelled);
+                        }
+                        let unit = (replicate, pcn);
+                        let out = run_pcn_staffed(
+                            plan,
+                            &staffing,
+                            unit,
+                            Storage::Shared,
+                            None,
+                            &mut |_, _, _| {},
+                        )
+                        .map(|(outcomes, _)| outcomes)
+                        .map_err(RunError::Failed);
+                        tick();
+                        out
+                    })
+                    .collect::<Result<_, _>>()?;
+                for pcn in outcomes {
+                    match merged.as_mut() {
+                        None => merged = Some(pcn),
+                        Some(arms) => {
+                            for (a, b) in arms.iter_mut().zip(&pcn) {
+                                a.add(b);
+                            }
+                        }
                     }
-                    let out = run_pcn(plan, replicate, pcn).map_err(RunError::Failed);
-                    tick();
-                    out
-                })
-                .collect::<Result<_, _>>()?;
-            let mut iter = per_pcn.into_iter();
-            let mut arms = iter.next().ok_or(RunError::Failed(EngineError::NoPcn))?;
-            for pcn in iter {
-                for (a, b) in arms.iter_mut().zip(&pcn) {
-                    a.add(b);
                 }
             }
+            let arms = merged.ok_or(RunError::Failed(EngineError::NoPcn))?;
             Ok(ReplicateOutcome { replicate, arms })
         })
         .collect()
 }
+
+/// PCNs of a replicate whose outcomes are held at once before they are added to the total.
+pub const MERGE_CHUNK: usize = 64;
 
 /// Runs `f` on a pool of `threads` threads (all cores if `None`).
 pub fn with_threads<T: Send>(

@@ -128,12 +128,12 @@ pub static SUMMARY_METRICS: &[SummaryMetric] = metrics! {
     "gp_consults_per_1000_per_year_q5", "per 1,000 patients per year", "GP consultations, least deprived quintile", |m| q_consults(m, 4);
     "gp_buy_in_mean_end", "probability", "GP buy-in averaged over practices, last week (none without the service)",
         |m| ratio(m.last.buy_in_sum, m.last.practices as f64);
-    "lw_cost_gbp_per_year", "GBP per year", "link-worker cost: filled post-weeks × lw_cost / 52",
-        |m| m.totals.lw_active as f64 * m.ctx.lw_cost / 52.0 / m.ctx.years();
+    "lw_cost_gbp_per_year", "GBP per year", "link-worker cost: filled post-weeks × FTE × lw_cost / 52",
+        |m| m.totals.lw_fte_active * m.ctx.lw_cost / 52.0 / m.ctx.years();
     "gp_cost_gbp_per_year", "GBP per year", "every GP consultation, generated ones included, at gp_cost",
         |m| m.totals.consults() as f64 * m.ctx.gp_cost / m.ctx.years();
     "total_cost_gbp_per_year", "GBP per year", "link-worker and GP cost",
-        |m| (m.totals.lw_active as f64 * m.ctx.lw_cost / 52.0 + m.totals.consults() as f64 * m.ctx.gp_cost) / m.ctx.years();
+        |m| (m.totals.lw_fte_active * m.ctx.lw_cost / 52.0 + m.totals.consults() as f64 * m.ctx.gp_cost) / m.ctx.years();
     "eval_cohort_n", "patients", "patients whose first accepted referral falls in weeks 52..=weeks-53",
         |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| e.cohort as f64);
     "eval_naive_change_pct", "%", "change in GP consultations of the cohort, year after vs year before referral",

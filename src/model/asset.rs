@@ -3,7 +3,7 @@
 
 use rand::Rng;
 
-use crate::params::Params;
+use crate::params::{NEED_COUNT, Params};
 use crate::rng::{EntityKind, Key, Purpose, unit_f64};
 
 /// A connected patient's place at an asset.
@@ -51,11 +51,28 @@ pub fn draw_capacity(u: f64, p: &Params) -> u32 {
     p.asset_capacity_min + ((u * f64::from(span)) as u32).min(span - 1)
 }
 
-/// The PCN's assets at the start of the service: `asset_count[k]` of each category, in
-/// category order, each with its own capacity draw.
-pub fn initial_assets(pcn: Key, p: &Params) -> Vec<Asset> {
+/// Registered patients of the reference PCN that `asset_count` describes (MODEL.md §5, v1.1).
+pub const REFERENCE_PCN_PATIENTS: f64 = 48_000.0;
+
+/// Assets of one category in a PCN of `patients` registered patients:
+/// `round(asset_count·N/48,000)`, half away from zero (MODEL.md §5, v1.1), so a PCN of 48,000
+/// has exactly `asset_count`, and community resources grow with the population they serve.
+pub fn scaled_asset_count(count: u32, patients: u64) -> u32 {
+    // `f64::round` rounds half away from zero; the product is exact for any realistic PCN.
+    (f64::from(count) * patients as f64 / REFERENCE_PCN_PATIENTS).round() as u32
+}
+
+/// Each category's assets in a PCN of `patients` (see [`scaled_asset_count`]).
+pub fn scaled_asset_counts(p: &Params, patients: u64) -> [u32; NEED_COUNT] {
+    p.asset_count
+        .map(|count| scaled_asset_count(count, patients))
+}
+
+/// The PCN's assets at the start of the service: `counts[k]` of each category (the PCN's
+/// scaled `asset_count`), in category order, each with its own capacity draw.
+pub fn initial_assets(pcn: Key, counts: &[u32; NEED_COUNT], p: &Params) -> Vec<Asset> {
     let mut assets = Vec::new();
-    for (k, &count) in p.asset_count.iter().enumerate() {
+    for (k, &count) in counts.iter().enumerate() {
         for _ in 0..count {
             let index = assets.len() as u64;
             let mut rng = pcn
@@ -113,17 +130,18 @@ pub fn closure_probability(full: bool, p: &Params) -> f64 {
     raw_closure_probability(full, p).clamp(0.0, 1.0)
 }
 
-/// Weekly opening probability of an asset of category `k` before the clamp:
-/// `asset_count[k]·close_rate·(1 + infra)`. It exceeds 1 for valid parameters (many assets, a
+/// Weekly opening probability of an asset of a category of which the PCN started with `count`
+/// (its scaled `asset_count[k]`), before the clamp: `count·close_rate·(1 + infra)`, so openings
+/// balance closures at the PCN's own size. It exceeds 1 for valid parameters (many assets, a
 /// high closure rate): the clamp makes an opening certain there.
-pub fn raw_opening_probability(k: usize, p: &Params) -> f64 {
-    f64::from(p.asset_count[k]) * p.close_rate * (1.0 + p.infra)
+pub fn raw_opening_probability(count: u32, p: &Params) -> f64 {
+    f64::from(count) * p.close_rate * (1.0 + p.infra)
 }
 
-/// Weekly probability that a new asset of category `k` opens:
-/// `asset_count[k]·close_rate·(1 + infra)`.
-pub fn opening_probability(k: usize, p: &Params) -> f64 {
-    raw_opening_probability(k, p).clamp(0.0, 1.0)
+/// Weekly probability that a new asset opens in a category the PCN started with `count` of:
+/// `count·close_rate·(1 + infra)`.
+pub fn opening_probability(count: u32, p: &Params) -> f64 {
+    raw_opening_probability(count, p).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -158,6 +176,30 @@ mod tests {
         assert_eq!(find_asset(&assets, 3), None);
         let full = vec![asset(0, 10, 10, true)];
         assert_eq!(find_asset(&full, 0), None);
+    }
+
+    #[test]
+    fn assets_scale_with_registered_patients_rounding_half_away_from_zero() {
+        let p = Params::default();
+        assert_eq!(scaled_asset_counts(&p, 48_000), p.asset_count);
+        assert_eq!(
+            scaled_asset_counts(&p, 96_000),
+            p.asset_count.map(|c| 2 * c)
+        );
+        // 15 × 8,000 / 48,000 = 2.5 → 3; 3 × 8,000 / 48,000 = 0.5 → 1; 2 × 8,000 / 48,000 = 0.33 → 0.
+        assert_eq!(scaled_asset_count(15, 8_000), 3);
+        assert_eq!(scaled_asset_count(3, 8_000), 1);
+        assert_eq!(scaled_asset_count(2, 8_000), 0);
+        assert_eq!(scaled_asset_count(10, 0), 0);
+    }
+
+    #[test]
+    fn the_opening_rate_uses_the_pcn_own_count() {
+        let p = Params::default();
+        let reference = raw_opening_probability(p.asset_count[0], &p);
+        let double = raw_opening_probability(scaled_asset_count(p.asset_count[0], 96_000), &p);
+        assert!((double - 2.0 * reference).abs() < 1e-15);
+        assert_eq!(opening_probability(0, &p), 0.0);
     }
 
     #[test]

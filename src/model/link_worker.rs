@@ -21,6 +21,9 @@ pub struct CaseEntry {
 
 #[derive(Clone, Debug)]
 pub struct LinkWorker {
+    /// Full-time equivalent of the post, in (0, 1]: a fractional post has a smaller caseload
+    /// and costs less (MODEL.md §5, v1.1); whoever fills the post has the same FTE.
+    pub fte: f64,
     pub active: bool,
     /// While vacant, the week from whose step 3 the post is filled again.
     pub vacant_until: i32,
@@ -32,8 +35,10 @@ pub struct LinkWorker {
 }
 
 impl LinkWorker {
-    pub fn new(p: &Params) -> LinkWorker {
+    /// A newly filled post of `fte` full-time equivalents.
+    pub fn new(fte: f64, p: &Params) -> LinkWorker {
         LinkWorker {
+            fte,
             active: true,
             vacant_until: 0,
             caseload: Vec::new(),
@@ -46,8 +51,13 @@ impl LinkWorker {
     /// starting knowledge.
     pub fn fill_vacancy(&mut self, week: i32, p: &Params) {
         if !self.active && week >= self.vacant_until {
-            *self = LinkWorker::new(p);
+            *self = LinkWorker::new(self.fte, p);
         }
+    }
+
+    /// This post's caseload cap (see [`caseload_cap`]).
+    pub fn cap(&self, p: &Params) -> usize {
+        caseload_cap(self.fte, p)
     }
 
     /// Session quality `Q = quality0/(1 + s)`, with stress as it stands now.
@@ -89,9 +99,40 @@ impl LinkWorker {
     }
 }
 
-/// Pressure on the PCN's link workers: queue length per caseload place (0 with no places).
-pub fn pressure(queue_len: usize, active: usize, cap: usize) -> f64 {
-    let places = active * cap;
+/// Caseload cap of a post of `fte` full-time equivalents (MODEL.md §5, v1.1):
+/// `floor(e·caseload_max·(1 − admin_share))`. A whole post (`e` = 1) has v1.0's cap exactly:
+/// `1·caseload_max` is exact, so the floor sees the same number.
+pub fn caseload_cap(fte: f64, p: &Params) -> usize {
+    (fte * f64::from(p.caseload_max) * (1.0 - p.admin_share)).floor() as usize
+}
+
+/// A PCN's posts for `fte` full-time equivalents in all: its whole posts, then at most one
+/// fractional post for the rest (MODEL.md §5, v1.1). Reported FTE carry rounding noise (2.9999
+/// or 3.0001 for three posts), so a remainder within [`FTE_TOLERANCE`] of 0 or 1 is noise.
+pub fn posts(fte: f64) -> Vec<f64> {
+    if fte.is_nan() || fte <= FTE_TOLERANCE {
+        return Vec::new();
+    }
+    let mut whole = fte.floor();
+    let mut rest = fte - whole;
+    if rest > 1.0 - FTE_TOLERANCE {
+        whole += 1.0;
+        rest = 0.0;
+    }
+    let mut posts = vec![1.0; whole as usize];
+    if rest > FTE_TOLERANCE {
+        posts.push(rest);
+    }
+    posts
+}
+
+/// FTE below which a remainder is rounding noise rather than a post.
+pub const FTE_TOLERANCE: f64 = 1e-6;
+
+/// Pressure on the PCN's link workers: queue length per caseload place of the active posts
+/// (0 with no places). With posts of unequal FTE, MODEL.md's `active_LWs · cap` is the sum of
+/// their caps.
+pub fn pressure(queue_len: usize, places: usize) -> f64 {
     if places == 0 {
         0.0
     } else {
@@ -273,4 +314,54 @@ fn has_structural_need(needs: NeedSet) -> bool {
 /// The session stream of a patient for a week.
 pub fn session_stream(patient: &Patient, week: i32) -> Stream {
     patient.key.stream(Purpose::Session, i64::from(week))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_post_has_the_v1_cap_and_a_fractional_post_a_floored_share() {
+        let p = Params::default();
+        assert_eq!(caseload_cap(1.0, &p), p.caseload_cap());
+        assert_eq!(caseload_cap(1.0, &p), 36); // floor(48 × 0.75)
+        assert_eq!(caseload_cap(0.5, &p), 18);
+        assert_eq!(caseload_cap(0.3, &p), 10); // floor(10.8)
+        assert_eq!(caseload_cap(0.01, &p), 0);
+    }
+
+    #[test]
+    fn posts_are_whole_posts_plus_at_most_one_fractional_post() {
+        assert_eq!(posts(3.0), vec![1.0, 1.0, 1.0]);
+        assert_eq!(posts(0.0), Vec::<f64>::new());
+        assert_eq!(posts(-1.0), Vec::<f64>::new());
+        assert_eq!(posts(f64::NAN), Vec::<f64>::new());
+        let two_and_a_bit = posts(2.4);
+        assert_eq!(two_and_a_bit.len(), 3);
+        assert_eq!(&two_and_a_bit[..2], &[1.0, 1.0]);
+        assert!((two_and_a_bit[2] - 0.4).abs() < 1e-12);
+        assert_eq!(posts(0.6), vec![0.6]);
+        // Rounding noise in reported FTE is not a post.
+        assert_eq!(posts(2.999_999_9), vec![1.0, 1.0, 1.0]);
+        assert_eq!(posts(3.000_000_1), vec![1.0, 1.0, 1.0]);
+        let total: f64 = posts(7.25).iter().sum();
+        assert!((total - 7.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pressure_is_queue_per_place_of_the_active_posts() {
+        assert_eq!(pressure(10, 0), 0.0);
+        assert_eq!(pressure(54, 36 + 18), 1.0);
+    }
+
+    #[test]
+    fn a_filled_vacancy_keeps_the_post_fte() {
+        let p = Params::default();
+        let mut lw = LinkWorker::new(0.5, &p);
+        lw.leave(0, &p);
+        lw.fill_vacancy(i32::MAX, &p);
+        assert!(lw.active);
+        assert_eq!(lw.fte, 0.5);
+        assert_eq!(lw.cap(&p), 18);
+    }
 }

@@ -66,6 +66,25 @@ impl NeedTables {
     }
 }
 
+/// Expected non-medical GP consultations per patient-week caused by needs, in a population
+/// with deprivation quintile shares `mix`: `Σ_q mix_q · Σ_k prevalence[q][k] · u_k`, at the
+/// needs' equilibrium prevalence and mean frailty 1 (MODEL.md §6.1, §6.3, before the activation
+/// factor and the low-wellbeing term). The weight of the `need` link-worker allocation.
+pub fn expected_need_consultations(tables: &NeedTables, p: &Params, mix: &[f64; 5]) -> f64 {
+    let total: f64 = mix.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    (0..5)
+        .map(|q| {
+            let per_patient: f64 = (0..NEED_COUNT)
+                .map(|k| tables.equilibrium[q][k] * p.need_gp_uplift[k])
+                .sum();
+            mix[q] / total * per_patient
+        })
+        .sum()
+}
+
 /// Weekly onset hazard of need `k` in quintile `q`, chosen so that without assets the need's
 /// long-run prevalence is `m·π/(m·π + 1 − π)` (π itself when m = 1). This is the value before
 /// the clamp: valid parameters allow it to exceed 1 (e.g. m = 20, π = 0.95, D = 1), and the
@@ -172,6 +191,26 @@ pub fn update_needs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_need_consultations_rise_with_deprivation_and_weigh_the_mix() {
+        let p = Params::default();
+        let t = NeedTables::new(&p);
+        let q1 = expected_need_consultations(&t, &p, &[1.0, 0.0, 0.0, 0.0, 0.0]);
+        let q5 = expected_need_consultations(&t, &p, &[0.0, 0.0, 0.0, 0.0, 1.0]);
+        assert!(q1 > q5, "{q1} vs {q5}");
+        let even = expected_need_consultations(&t, &p, &[0.2; 5]);
+        let halves = expected_need_consultations(&t, &p, &[0.5, 0.0, 0.0, 0.0, 0.5]);
+        assert!((halves - (q1 + q5) / 2.0).abs() < 1e-15);
+        assert!(even > 0.0);
+        // At q3 (multiplier 1) each need is at its prevalence π: Σ π_k·u_k.
+        let q3 = expected_need_consultations(&t, &p, &[0.0, 0.0, 1.0, 0.0, 0.0]);
+        let direct: f64 = (0..NEED_COUNT)
+            .map(|k| p.need_prevalence[k] * p.need_gp_uplift[k])
+            .sum();
+        assert!((q3 - direct).abs() < 1e-12, "{q3} vs {direct}");
+        assert_eq!(expected_need_consultations(&t, &p, &[0.0; 5]), 0.0);
+    }
 
     #[test]
     fn equilibrium_prevalence_matches_pi_for_the_middle_quintile() {

@@ -80,7 +80,21 @@ pub struct PatientDistributions {
     activation: [Beta<f64>; 5],
     w_base: Normal<f64>,
     w_init: Normal<f64>,
-    quintile_cdf: [f64; 5],
+    /// Cumulative `deprivation_shares`, for patients of practices without a mix of their own.
+    pub quintile_cdf: [f64; 5],
+}
+
+/// Cumulative quintile shares, normalised to end at exactly 1, for the quintile draw.
+pub fn quintile_cdf(shares: &[f64; 5]) -> [f64; 5] {
+    let mut cdf = [0.0; 5];
+    let total: f64 = shares.iter().sum();
+    let mut acc = 0.0;
+    for (c, share) in cdf.iter_mut().zip(shares) {
+        acc += share / total;
+        *c = acc;
+    }
+    cdf[4] = 1.0;
+    cdf
 }
 
 impl PatientDistributions {
@@ -109,14 +123,7 @@ impl PatientDistributions {
                 "activation_mean",
             )?);
         }
-        let mut quintile_cdf = [0.0; 5];
-        let total: f64 = p.deprivation_shares.iter().sum();
-        let mut acc = 0.0;
-        for (cdf, share) in quintile_cdf.iter_mut().zip(&p.deprivation_shares) {
-            acc += share / total;
-            *cdf = acc;
-        }
-        quintile_cdf[4] = 1.0;
+        let quintile_cdf = quintile_cdf(&p.deprivation_shares);
         Ok(PatientDistributions {
             frailty: Gamma::new(p.frailty_shape, 1.0 / p.frailty_shape)
                 .map_err(|e| invalid("frailty_shape", "a Gamma with mean 1".into(), e))?,
@@ -148,11 +155,18 @@ fn invalid(
 }
 
 impl Patient {
-    /// Draws a patient's initial state (MODEL.md §5). Trust is set per arm at week 0.
-    pub fn new(key: Key, p: &Params, tables: &NeedTables, dist: &PatientDistributions) -> Patient {
+    /// Draws a patient's initial state (MODEL.md §5), the quintile from `quintile_cdf` (see
+    /// [`quintile_cdf`]). Trust is set per arm at week 0.
+    pub fn new(
+        key: Key,
+        p: &Params,
+        tables: &NeedTables,
+        dist: &PatientDistributions,
+        quintile_cdf: &[f64; 5],
+    ) -> Patient {
         let mut rng = key.stream(Purpose::PatientInit, 0);
         let u = unit_f64(rng.next_u64());
-        let q = dist.quintile_cdf.iter().position(|&c| u < c).unwrap_or(4);
+        let q = quintile_cdf.iter().position(|&c| u < c).unwrap_or(4);
         let frailty = dist.frailty.sample(&mut rng);
         let capacity = dist.capacity[q].sample(&mut rng);
         let a0 = dist.activation[q].sample(&mut rng);

@@ -13,7 +13,7 @@ use rand::Rng;
 
 use super::asset::{
     Asset, attendance_probability, closure_probability, draw_capacity, initial_assets,
-    opening_probability,
+    opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
@@ -23,20 +23,64 @@ use super::practice::Practice;
 use super::referral::{
     Attendance, Outcome, Referral, accept_referral, give_up_probability, offer_referral,
 };
-use crate::params::NEED_COUNT;
 use crate::params::Params;
+use crate::params::{NEED_COUNT, QUINTILE_COUNT};
 use crate::rng::{EntityKind, Key, Purpose, unit_f64};
 
-/// How the PCN's patients are split into practices.
-#[derive(Clone, Copy, Debug)]
+/// How the PCN's patients are split into practices, and where each practice's patients sit
+/// on the deprivation scale. Practices are contiguous blocks of patient ids, in order.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
-    pub practices: u32,
-    pub patients_per_practice: u32,
+    /// Registered patients of each practice.
+    pub list_sizes: Vec<u32>,
+    /// Each practice's deprivation quintile shares (q1 most deprived … q5), or `None`: every
+    /// patient is drawn from the `deprivation_shares` parameter (the synthetic PCN of v1.0).
+    pub mixes: Option<Vec<[f64; QUINTILE_COUNT]>>,
+    /// First patient id of each practice (derived from `list_sizes`).
+    starts: Vec<u32>,
 }
 
 impl Layout {
+    /// `practices` practices of `list_size` patients each, drawn from `deprivation_shares`.
+    pub fn uniform(practices: u32, list_size: u32) -> Layout {
+        Layout::new(vec![list_size; practices as usize], None)
+    }
+
+    /// Practices of the given list sizes, each with its own quintile mix if `mixes` is given
+    /// (one per practice).
+    pub fn new(list_sizes: Vec<u32>, mixes: Option<Vec<[f64; QUINTILE_COUNT]>>) -> Layout {
+        let mut starts = Vec::with_capacity(list_sizes.len());
+        let mut next = 0u32;
+        for &size in &list_sizes {
+            starts.push(next);
+            next = next.saturating_add(size);
+        }
+        Layout {
+            list_sizes,
+            mixes,
+            starts,
+        }
+    }
+
+    /// Registered patients of the PCN.
     pub fn patients(&self) -> usize {
-        self.practices as usize * self.patients_per_practice as usize
+        self.list_sizes.iter().map(|&n| n as usize).sum()
+    }
+
+    pub fn practices(&self) -> usize {
+        self.list_sizes.len()
+    }
+
+    /// The practice of a patient id (ids are contiguous blocks per practice).
+    pub fn practice_of(&self, patient: u32) -> usize {
+        self.starts
+            .partition_point(|&start| start <= patient)
+            .saturating_sub(1)
+    }
+
+    /// The quintile shares patients of practice `practice` are drawn from, if it has its own.
+    pub fn mix(&self, practice: usize) -> Option<&[f64; QUINTILE_COUNT]> {
+        self.mixes.as_ref().and_then(|m| m.get(practice))
     }
 }
 
@@ -62,6 +106,9 @@ pub struct Pcn<'a> {
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
     pub assets: Vec<Asset>,
+    /// Assets of each category the PCN started with: `asset_count` scaled to its patients
+    /// (MODEL.md §5, v1.1); the opening rate uses them.
+    asset_counts: [u32; NEED_COUNT],
     /// Every accepted referral, in order of acceptance.
     pub referrals: Vec<Referral>,
     quintile_sizes: [u64; 5],
@@ -72,35 +119,41 @@ pub struct Pcn<'a> {
 
 impl<'a> Pcn<'a> {
     /// Starts the service at week 0 over the warmed-up population: practices at `buy_in0`,
-    /// `lw_per_pcn` link workers, the initial assets. Untouched patients have the arm's `trust0`.
+    /// one active link worker per post (`posts` holds each post's FTE; see
+    /// [`super::link_worker::posts`]), the initial assets scaled to the PCN's patients.
+    /// Untouched patients have the arm's `trust0`.
     pub fn start(
         key: Key,
-        layout: Layout,
-        service: bool,
-        keep_history: bool,
+        layout: &Layout,
+        posts: &[f64],
+        (service, keep_history): (bool, bool),
         p: &'a Params,
         population: &Population,
     ) -> Pcn<'a> {
         let link_workers = if service {
-            (0..p.lw_per_pcn).map(|_| LinkWorker::new(p)).collect()
+            posts.iter().map(|&fte| LinkWorker::new(fte, p)).collect()
         } else {
             Vec::new()
         };
+        let asset_counts = scaled_asset_counts(p, layout.patients() as u64);
         Pcn {
             key,
             p,
             service,
-            layout,
+            layout: layout.clone(),
             touched: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
             history: (service && keep_history).then(TouchedHistory::default),
-            practices: (0..layout.practices)
-                .map(|_| Practice::new(layout.patients_per_practice, p))
+            practices: layout
+                .list_sizes
+                .iter()
+                .map(|&size| Practice::new(size, p))
                 .collect(),
             queue: VecDeque::new(),
             link_workers,
-            assets: initial_assets(key, p),
+            assets: initial_assets(key, &asset_counts, p),
+            asset_counts,
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
             events: None,
@@ -126,7 +179,7 @@ impl<'a> Pcn<'a> {
     }
 
     fn practice_of(&self, patient: u32) -> usize {
-        (patient / self.layout.patients_per_practice) as usize
+        self.layout.practice_of(patient)
     }
 
     /// One week of the schedule (MODEL.md §3), after the population has lived the week.
@@ -356,9 +409,8 @@ impl<'a> Pcn<'a> {
     /// filled from the head of the queue, then each patient on the caseload has a session.
     fn link_workers_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
-        let cap = p.caseload_cap();
-        let per_practice = self.layout.patients_per_practice;
         let Pcn {
+            layout,
             queue,
             touched,
             slot_of,
@@ -376,6 +428,7 @@ impl<'a> Pcn<'a> {
             if !lw.active {
                 continue;
             }
+            let cap = lw.cap(p);
             while lw.caseload.len() < cap {
                 let Some(i) = queue.pop_front() else { break };
                 touched[slot_of[i as usize] as usize].pathway = Pathway::Supported;
@@ -394,7 +447,7 @@ impl<'a> Pcn<'a> {
                     referral.first_session_week = Some(week);
                     rec.first_intakes += 1;
                 }
-                let practice = &mut practices[(case.patient / per_practice) as usize];
+                let practice = &mut practices[layout.practice_of(case.patient)];
                 let activation_before = patient.activation;
                 let trust_before = patient.trust;
                 let rng = session_stream(patient, week);
@@ -471,6 +524,7 @@ impl<'a> Pcn<'a> {
             history,
             referrals,
             assets,
+            asset_counts,
             events,
             ..
         } = self;
@@ -541,11 +595,11 @@ impl<'a> Pcn<'a> {
                 }
             }
         }
-        for k in 0..NEED_COUNT {
+        for (k, &count) in asset_counts.iter().enumerate() {
             let mut rng = key
                 .entity(EntityKind::AssetCategory, k as u64)
                 .stream(Purpose::AssetOpening, i64::from(week));
-            if unit_f64(rng.next_u64()) < opening_probability(k, p) {
+            if unit_f64(rng.next_u64()) < opening_probability(count, p) {
                 assets.push(Asset {
                     category: k as u8,
                     capacity: draw_capacity(unit_f64(rng.next_u64()), p),
@@ -560,8 +614,13 @@ impl<'a> Pcn<'a> {
     /// Step 5: link-worker stress under queue pressure, turnover, and knowledge growth.
     fn staff_week(&mut self, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
-        let active = self.link_workers.iter().filter(|l| l.active).count();
-        let pressure = pressure(self.queue.len(), active, p.caseload_cap());
+        let places: usize = self
+            .link_workers
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| l.cap(p))
+            .sum();
+        let pressure = pressure(self.queue.len(), places);
         // Each case handed back with the index of the link worker who left it.
         let mut handed_back: Vec<(u32, CaseEntry)> = Vec::new();
         for (index, lw) in self.link_workers.iter_mut().enumerate() {
@@ -617,6 +676,7 @@ impl<'a> Pcn<'a> {
         for lw in &self.link_workers {
             if lw.active {
                 rec.lw_active += 1;
+                rec.lw_fte_active += lw.fte;
                 rec.supported += lw.caseload.len() as u64;
                 rec.lw_stress_sum += lw.stress;
             } else {
@@ -680,8 +740,8 @@ impl<'a> Pcn<'a> {
                 return Err(format!("patient {i} is queued but not waiting"));
             }
         }
-        let cap = p.caseload_cap();
         for (l, lw) in self.link_workers.iter().enumerate() {
+            let cap = lw.cap(p);
             if lw.caseload.len() > cap || (!lw.active && !lw.caseload.is_empty()) {
                 return Err(format!(
                     "link worker {l}: caseload {} over cap {cap}",
@@ -837,4 +897,31 @@ fn merge_sorted(a: Vec<u32>, b: &[u32]) -> Vec<u32> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn practices_are_contiguous_blocks_of_their_list_sizes() {
+        let layout = Layout::new(vec![3, 1, 4], None);
+        assert_eq!(layout.patients(), 8);
+        assert_eq!(layout.practices(), 3);
+        let practice: Vec<usize> = (0..8).map(|i| layout.practice_of(i)).collect();
+        assert_eq!(practice, [0, 0, 0, 1, 2, 2, 2, 2]);
+        let uniform = Layout::uniform(5, 9600);
+        assert_eq!(uniform.patients(), 48_000);
+        assert_eq!(uniform.practice_of(9599), 0);
+        assert_eq!(uniform.practice_of(9600), 1);
+        assert_eq!(uniform.practice_of(47_999), 4);
+        assert_eq!(uniform.mix(0), None);
+    }
+
+    #[test]
+    fn an_empty_practice_holds_no_patient() {
+        let layout = Layout::new(vec![2, 0, 2], None);
+        let practice: Vec<usize> = (0..4).map(|i| layout.practice_of(i)).collect();
+        assert_eq!(practice, [0, 0, 2, 2]);
+    }
 }

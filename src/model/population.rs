@@ -10,7 +10,7 @@
 use super::ModelError;
 use super::needs::NeedTables;
 use super::observe::{EventLog, History, WeekRecord};
-use super::patient::{Consultation, Patient, PatientDistributions};
+use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
 use super::pcn::Layout;
 use crate::params::Params;
 use crate::rng::{EntityKind, Key};
@@ -53,11 +53,33 @@ pub struct Population<'a> {
     pub events: Option<EventLog>,
 }
 
+/// Every patient of the PCN, practice by practice: a practice with its own quintile mix draws
+/// its patients' quintiles from it, otherwise from `deprivation_shares` (MODEL.md §5). A
+/// patient's key depends only on its id within the PCN, so the mix changes nothing else.
+fn draw_patients(
+    pcn: Key,
+    layout: &Layout,
+    p: &Params,
+    tables: &NeedTables,
+    dist: &PatientDistributions,
+) -> Vec<Patient> {
+    let mut patients = Vec::with_capacity(layout.patients());
+    for (practice, &size) in layout.list_sizes.iter().enumerate() {
+        let cdf = layout.mix(practice).map(quintile_cdf);
+        let cdf = cdf.as_ref().unwrap_or(&dist.quintile_cdf);
+        for _ in 0..size {
+            let key = pcn.entity(EntityKind::Patient, patients.len() as u64);
+            patients.push(Patient::new(key, p, tables, dist, cdf));
+        }
+    }
+    patients
+}
+
 impl<'a> Population<'a> {
     /// Draws the patients (MODEL.md §5) and runs the warm-up.
     pub fn new(
         pcn: Key,
-        layout: Layout,
+        layout: &Layout,
         warmup_weeks: u32,
         weeks: u32,
         keep_history: bool,
@@ -65,9 +87,7 @@ impl<'a> Population<'a> {
         tables: &'a NeedTables,
     ) -> Result<Population<'a>, ModelError> {
         let dist = PatientDistributions::new(p)?;
-        let patients: Vec<Patient> = (0..layout.patients())
-            .map(|i| Patient::new(pcn.entity(EntityKind::Patient, i as u64), p, tables, &dist))
-            .collect();
+        let patients = draw_patients(pcn, layout, p, tables, &dist);
         let mut quintile_sizes = [0; 5];
         for patient in &patients {
             quintile_sizes[usize::from(patient.q)] += 1;
@@ -163,5 +183,31 @@ impl<'a> Population<'a> {
             super::pcn::check_patient_ranges(patient).map_err(|e| format!("patient {i}: {e}"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Key;
+
+    #[test]
+    fn each_practice_draws_its_patients_quintiles_from_its_own_mix() {
+        let p = Params::default();
+        let tables = NeedTables::new(&p);
+        let dist = PatientDistributions::new(&p).expect("default distributions");
+        let q1 = [1.0, 0.0, 0.0, 0.0, 0.0];
+        let q5 = [0.0, 0.0, 0.0, 0.0, 1.0];
+        let layout = Layout::new(vec![50, 70], Some(vec![q1, q5]));
+        let patients = draw_patients(Key::root(1), &layout, &p, &tables, &dist);
+        assert_eq!(patients.len(), 120);
+        assert!(patients[..50].iter().all(|pt| pt.q == 0));
+        assert!(patients[50..].iter().all(|pt| pt.q == 4));
+        // Without mixes, the draw is v1.0's: deprivation_shares for everyone.
+        let uniform = draw_patients(Key::root(1), &Layout::uniform(2, 60), &p, &tables, &dist);
+        let seen: std::collections::BTreeSet<u8> = uniform.iter().map(|pt| pt.q).collect();
+        assert_eq!(seen.len(), 5);
+        // A patient's other draws depend on its id only, not on its practice's mix.
+        assert_eq!(patients[60].frailty, uniform[60].frailty);
     }
 }

@@ -302,6 +302,11 @@ declare_params! {
     lw_per_pcn: u32 = 3;
         symbol "lw_per_pcn", unit "posts", range 0 ..= 100,
         stage Service, source "MODEL.md §5: ≈2.2 funded FTE per PCN in 2024 (2,781 FTE / 1,250 PCNs)";
+    /// Link-worker FTE shared among the PCNs by an arm's `capitation` or `need` allocation
+    /// (`lw_allocation`); 0 means the places' September 2022 total (`lw_per_pcn` per synthetic PCN).
+    lw_total: f64 = 0.0;
+        symbol "lw_total", unit "FTE", range 0 ..= 100000,
+        stage Service, source "issue 8: NHS PCN workforce return, 30 September 2022, for the places selected";
     /// Caseload a link worker could hold with no other duties.
     caseload_max: u32 = 48;
         symbol "caseload_max", unit "patients", range 1 ..= 500,

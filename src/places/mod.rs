@@ -176,3 +176,80 @@ impl Places {
             .collect()
     }
 }
+
+/// Levels of the places table a scenario can select by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Region,
+    Icb,
+    Pcn,
+}
+
+impl Places {
+    /// The index at `level` whose code or name is `text`, ignoring case and surrounding space.
+    pub fn find(&self, level: Level, text: &str) -> Option<usize> {
+        let wanted = text.trim();
+        let same = |code: &str, name: &str| {
+            code.eq_ignore_ascii_case(wanted) || name.eq_ignore_ascii_case(wanted)
+        };
+        match level {
+            Level::Region => self.regions.iter().position(|r| same(&r.code, &r.name)),
+            Level::Icb => self.icbs.iter().position(|i| same(&i.code, &i.name)),
+            Level::Pcn => self.pcns.iter().position(|p| same(&p.code, &p.name)),
+        }
+    }
+
+    /// Every code and name at `level`, for "did you mean" suggestions.
+    pub fn names(&self, level: Level) -> Vec<&str> {
+        match level {
+            Level::Region => self
+                .regions
+                .iter()
+                .flat_map(|r| [r.code.as_str(), r.name.as_str()])
+                .collect(),
+            Level::Icb => self
+                .icbs
+                .iter()
+                .flat_map(|i| [i.code.as_str(), i.name.as_str()])
+                .collect(),
+            Level::Pcn => self
+                .pcns
+                .iter()
+                .flat_map(|p| [p.code.as_str(), p.name.as_str()])
+                .collect(),
+        }
+    }
+
+    /// The region of a PCN (through its ICB).
+    pub fn pcn_region(&self, pcn: usize) -> Option<usize> {
+        let icb = self.pcns.get(pcn)?.icb;
+        self.icbs.get(icb).map(|i| i.region)
+    }
+
+    /// A PCN's link-worker FTE for the `as_is` allocation: as reported in September 2022, or,
+    /// for a PCN that made no return, its patients times the FTE per patient of the reporting
+    /// PCNs of its ICB (of England if none in its ICB reported). Imputing at the ICB's rate
+    /// keeps local commissioning patterns and never counts an unknown as 0; it depends only on
+    /// the national table, so a PCN gets the same FTE whatever else is selected.
+    pub fn lw_fte_as_is(&self, pcn: usize) -> f64 {
+        let Some(this) = self.pcns.get(pcn) else {
+            return 0.0;
+        };
+        if let Some(fte) = this.lw_fte {
+            return fte;
+        }
+        let patients = stats::pcn(self, pcn).patients;
+        let reporting_rate = |in_scope: &dyn Fn(&Pcn) -> bool| {
+            let reporting = self
+                .pcns
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.lw_fte.is_some() && in_scope(p))
+                .map(|(i, _)| i);
+            let totals = stats::over(self, reporting);
+            (totals.patients > 0.0).then(|| totals.lw_fte_reported / totals.patients)
+        };
+        let rate = reporting_rate(&|p| p.icb == this.icb).or_else(|| reporting_rate(&|_| true));
+        patients * rate.unwrap_or(0.0)
+    }
+}

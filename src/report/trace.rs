@@ -398,18 +398,20 @@ pub fn trace(plan: &Plan, req: &TraceRequest) -> Result<Vec<Journey>, String> {
             req.replicate, plan.replicates
         ));
     }
-    if req.pcn >= plan.pcns {
+    let Some(pcn) = plan.pcns.get(req.pcn as usize) else {
         return Err(format!(
             "--pcn {}: the scenario has {} PCN(s), numbered from 0",
-            req.pcn, plan.pcns
+            req.pcn,
+            plan.pcns.len()
         ));
-    }
-    let patients = plan.layout.patients() as u64;
+    };
+    let patients = pcn.patients();
     let ids = match &req.who {
         Who::Patients(ids) => {
             if let Some(bad) = ids.iter().find(|&&i| u64::from(i) >= patients) {
                 return Err(format!(
-                    "--patient {bad}: a PCN has {patients} patients, numbered from 0"
+                    "--patient {bad}: PCN {} has {patients} patients, numbered from 0",
+                    req.pcn
                 ));
             }
             ids.clone()

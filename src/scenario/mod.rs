@@ -6,6 +6,7 @@
 
 mod error;
 pub(crate) mod input;
+mod places;
 mod raw;
 mod resolve;
 mod values;
@@ -19,7 +20,7 @@ use toml::de::DeTable;
 pub use error::{Diagnostic, MAX_DIAGNOSTICS, ScenarioError};
 pub use values::{Labelled, Override, Overrides};
 
-use crate::engine::{ArmPlan, Plan};
+use crate::engine::{Allocation, ArmPlan, PcnPlan, Plan};
 use crate::model::pcn::Layout;
 use crate::params::{Params, Preset, REGISTRY};
 use input::Diagnostics;
@@ -91,9 +92,26 @@ pub struct RunSettings {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Population {
+    /// Synthetic PCNs (ignored when `places` is given).
     pub pcns: u32,
     pub practices_per_pcn: u32,
     pub patients_per_practice: u32,
+    /// Real places instead of synthetic PCNs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places: Option<PlaceSelection>,
+}
+
+/// Real PCNs from a places table, as the scenario selected them.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlaceSelection {
+    /// `"england"`: the embedded table.
+    pub source: String,
+    pub region: Vec<String>,
+    pub icb: Vec<String>,
+    pub pcn: Vec<String>,
+    /// Indices of the selected PCNs in the table, in table order.
+    #[serde(skip)]
+    pub indices: Vec<usize>,
 }
 
 /// Text for training scenarios and reports; sprx itself does not interpret it.
@@ -111,11 +129,23 @@ pub struct Arm {
     pub description: Option<String>,
     #[serde(serialize_with = "preset_name")]
     pub preset: Preset,
+    /// How the arm's link-worker FTE is shared among PCNs (`lw_allocation`).
+    #[serde(serialize_with = "allocation_name", skip_serializing_if = "is_per_pcn")]
+    pub lw_allocation: Allocation,
     /// This arm's own overrides (after the preset and `[params]`).
     pub overrides: Overrides,
     /// Every parameter, resolved.
     #[serde(serialize_with = "resolved_params")]
     pub params: Params,
+}
+
+fn allocation_name<S: Serializer>(a: &Allocation, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.name())
+}
+
+/// The default allocation is left out of `summary.json`, as before allocations existed.
+fn is_per_pcn(a: &Allocation) -> bool {
+    *a == Allocation::PerPcn
 }
 
 fn preset_name<S: Serializer>(preset: &Preset, s: S) -> Result<S::Ok, S::Error> {
@@ -278,7 +308,24 @@ impl Scenario {
     /// Registered patients in the whole system.
     pub fn patients(&self) -> u64 {
         let p = &self.population;
+        if p.places.is_some() {
+            return self.plan_pcns().iter().map(|pcn| pcn.patients()).sum();
+        }
         u64::from(p.pcns) * u64::from(p.practices_per_pcn) * u64::from(p.patients_per_practice)
+    }
+
+    /// The PCNs the engine runs: the selected real places, or identical synthetic PCNs.
+    fn plan_pcns(&self) -> Vec<PcnPlan> {
+        let p = &self.population;
+        match &p.places {
+            // Validation loaded the table, so it is there (a failure here leaves no PCN, which
+            // the engine reports).
+            Some(selection) => places::plan_pcns(&selection.indices),
+            None => Plan::synthetic_pcns(
+                p.pcns,
+                &Layout::uniform(p.practices_per_pcn, p.patients_per_practice),
+            ),
+        }
     }
 
     /// What the engine runs.
@@ -288,11 +335,7 @@ impl Scenario {
             replicates: self.run.replicates,
             weeks: self.run.weeks,
             warmup_weeks: self.run.warmup_weeks,
-            pcns: self.population.pcns,
-            layout: Layout {
-                practices: self.population.practices_per_pcn,
-                patients_per_practice: self.population.patients_per_practice,
-            },
+            pcns: self.plan_pcns(),
             arms: self
                 .arms
                 .iter()
@@ -300,6 +343,7 @@ impl Scenario {
                     name: a.name.clone(),
                     service: a.preset.has_service(),
                     params: a.params.clone(),
+                    allocation: a.lw_allocation,
                 })
                 .collect(),
             baseline: self.baseline_index(),

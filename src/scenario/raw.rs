@@ -24,8 +24,16 @@ const TOP_KEYS: [&str; 9] = [
     "narrative",
 ];
 const RUN_KEYS: [&str; 4] = ["seed", "replicates", "weeks", "warmup_weeks"];
-const POPULATION_KEYS: [&str; 3] = ["pcns", "practices_per_pcn", "patients_per_practice"];
-const ARM_KEYS: [&str; 3] = ["name", "preset", "description"];
+const POPULATION_KEYS: [&str; 7] = [
+    "pcns",
+    "practices_per_pcn",
+    "patients_per_practice",
+    "source",
+    "region",
+    "icb",
+    "pcn",
+];
+const ARM_KEYS: [&str; 4] = ["name", "preset", "description", "lw_allocation"];
 const NARRATIVE_KEYS: [&str; 4] = ["title", "show", "expect", "question"];
 
 /// A value with the byte range it was written at.
@@ -63,9 +71,17 @@ pub(crate) struct RawRun {
 
 #[derive(Default)]
 pub(crate) struct RawPopulation {
+    /// Where `[population]` is written.
+    pub span: Range<usize>,
     pub pcns: Count,
     pub practices_per_pcn: Count,
     pub patients_per_practice: Count,
+    /// Real places: `"england"` (the embedded table).
+    pub source: Option<At<String>>,
+    /// Filters of real places, each a list of codes or names.
+    pub region: Option<Vec<At<String>>>,
+    pub icb: Option<Vec<At<String>>>,
+    pub pcn: Option<Vec<At<String>>>,
 }
 
 pub(crate) struct RawArm {
@@ -74,6 +90,7 @@ pub(crate) struct RawArm {
     pub name: Option<At<String>>,
     pub preset: Option<At<String>>,
     pub description: Option<At<String>>,
+    pub lw_allocation: Option<At<String>>,
     pub overrides: Overrides,
 }
 
@@ -155,6 +172,35 @@ fn string(path: &str, value: &Spanned<DeValue>, sink: &mut Diagnostics) -> Optio
     }
 }
 
+/// A list of strings; a single string is taken as a list of one.
+fn strings(
+    path: &str,
+    value: &Spanned<DeValue>,
+    sink: &mut Diagnostics,
+) -> Option<Vec<At<String>>> {
+    match value.get_ref() {
+        DeValue::String(_) => string(path, value, sink).map(|s| vec![s]),
+        DeValue::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.extend(string(&format!("{path}[{i}]"), item, sink));
+            }
+            Some(out)
+        }
+        other => {
+            sink.error(
+                &value.span(),
+                path,
+                format!(
+                    "expected a list of codes or names, got {}",
+                    type_name(other)
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn table<'a, 'i>(
     path: &str,
     value: &'a Spanned<DeValue<'i>>,
@@ -219,6 +265,28 @@ fn read_population(table: &DeTable, sink: &mut Diagnostics) -> RawPopulation {
     for (key, value) in table.iter() {
         let name = key.get_ref().as_ref();
         let path = format!("population.{name}");
+        if population.span.is_empty() {
+            population.span = key.span();
+        }
+        match name {
+            "source" => {
+                population.source = string(&path, value, sink);
+                continue;
+            }
+            "region" => {
+                population.region = strings(&path, value, sink);
+                continue;
+            }
+            "icb" => {
+                population.icb = strings(&path, value, sink);
+                continue;
+            }
+            "pcn" => {
+                population.pcn = strings(&path, value, sink);
+                continue;
+            }
+            _ => {}
+        }
         let slot = match name {
             "pcns" => &mut population.pcns,
             "practices_per_pcn" => &mut population.practices_per_pcn,
@@ -288,6 +356,7 @@ fn read_arm(table: &DeTable, span: Range<usize>, prefix: &str, sink: &mut Diagno
         name: None,
         preset: None,
         description: None,
+        lw_allocation: None,
         overrides: Overrides::default(),
     };
     let mut overrides: Vec<Override> = Vec::new();
@@ -298,6 +367,7 @@ fn read_arm(table: &DeTable, span: Range<usize>, prefix: &str, sink: &mut Diagno
             "name" => arm.name = string(&path, value, sink),
             "preset" => arm.preset = string(&path, value, sink),
             "description" => arm.description = string(&path, value, sink),
+            "lw_allocation" => arm.lw_allocation = string(&path, value, sink),
             _ => match find(name) {
                 Some(def) => overrides.extend(read_override(def, path, key.span(), value, sink)),
                 None => {
@@ -307,7 +377,7 @@ fn read_arm(table: &DeTable, span: Range<usize>, prefix: &str, sink: &mut Diagno
                         .chain(REGISTRY.iter().map(|d| d.name));
                     let message = match nearest_name(name, valid) {
                         Some(near) => format!("unknown key, did you mean `{near}`?"),
-                        None => "unknown key: expected name, preset, description or a model parameter (`sprx params` lists them)".to_string(),
+                        None => "unknown key: expected name, preset, description, lw_allocation or a model parameter (`sprx params` lists them)".to_string(),
                     };
                     sink.error(&key.span(), &path, message);
                 }

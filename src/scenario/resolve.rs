@@ -14,6 +14,7 @@ use super::input::{Diagnostics, nearest_name};
 use super::raw::{At, Count, RawArm, RawScenario};
 use super::values::Overrides;
 use super::{Arm, Population, RunSettings, Scenario, limits};
+use crate::engine::Allocation;
 use crate::params::{Params, Preset};
 
 /// Validates `raw`; returns the scenario only if no error was found in it (`errors_before` is
@@ -153,6 +154,17 @@ fn resolve_population(
     sink: &mut Diagnostics,
 ) -> Option<Population> {
     let p = &raw.population;
+    let synthetic_keys =
+        p.pcns.is_some() || p.practices_per_pcn.is_some() || p.patients_per_practice.is_some();
+    let real = p.source.is_some() || p.region.is_some() || p.icb.is_some() || p.pcn.is_some();
+    if !synthetic_keys && !real {
+        // A file silent about its population runs its base's, real places included.
+        if let Some(base) = base {
+            return Some(base.clone());
+        }
+    }
+    // Synthetic keys left out come from a synthetic base; a base on real places has none.
+    let base = base.filter(|b| b.places.is_none());
     let pcns = setting(
         &p.pcns,
         "population.pcns",
@@ -176,10 +188,19 @@ fn resolve_population(
         limits::PATIENTS_PER_PRACTICE,
         sink,
     );
+    let places = if real {
+        Some(super::places::resolve_places(p, synthetic_keys, sink)?)
+    } else {
+        None
+    };
     Some(Population {
-        pcns: pcns?,
+        pcns: match &places {
+            Some(selection) => u32::try_from(selection.indices.len()).unwrap_or(u32::MAX),
+            None => pcns?,
+        },
         practices_per_pcn: practices?,
         patients_per_practice: patients?,
+        places,
     })
 }
 
@@ -222,11 +243,13 @@ fn resolve_arms(
         raw.params.apply(&mut params);
         arm.overrides.apply(&mut params);
         check_consistency(&params, Some(arm), &prefix, &raw.params, sink);
-        if let (Some(name), Some(preset)) = (name, preset) {
+        let allocation = arm_allocation(arm, &prefix, sink);
+        if let (Some(name), Some(preset), Some(lw_allocation)) = (name, preset, allocation) {
             arms.push(Arm {
                 name: name.to_string(),
                 description: arm.description.as_ref().map(|d| d.value.clone()),
                 preset,
+                lw_allocation,
                 overrides: arm.overrides.clone(),
                 params,
             });
@@ -296,6 +319,26 @@ fn arm_name<'a>(
         return None;
     }
     Some(name)
+}
+
+/// The arm's link-worker allocation, `per_pcn` unless it says otherwise.
+fn arm_allocation(arm: &RawArm, prefix: &str, sink: &mut Diagnostics) -> Option<Allocation> {
+    let Some(At { value, span }) = &arm.lw_allocation else {
+        return Some(Allocation::PerPcn);
+    };
+    let allocation = Allocation::parse(value);
+    if allocation.is_none() {
+        let names = Allocation::ALL.map(Allocation::name);
+        let mut message = format!(
+            "unknown allocation `{value}`: expected one of {}",
+            names.join(", ")
+        );
+        if let Some(near) = nearest_name(value, names.into_iter()) {
+            message.push_str(&format!(" (did you mean `{near}`?)"));
+        }
+        sink.error(span, &format!("{prefix}.lw_allocation"), message);
+    }
+    allocation
 }
 
 fn preset_names() -> String {

@@ -217,3 +217,137 @@ fn a_cycle_of_bases_is_an_error_at_the_base_key() {
     assert!(text.contains("a cycle of bases"), "{text}");
     assert_eq!(text.lines().count(), 1, "{text}");
 }
+
+const ARMS: &str =
+    "[[arm]]\nname = \"no_sp\"\n[[arm]]\nname = \"fitting_in\"\nlw_allocation = \"as_is\"\n";
+
+#[test]
+fn real_places_are_selected_by_region_icb_or_pcn_code_or_name_in_any_case() {
+    let by_code = parse(&format!(
+        "[population]\nsource = \"england\"\nicb = [\"qhg\"]\n{ARMS}"
+    ))
+    .expect("valid");
+    let by_name = parse(&format!(
+        "[population]\nsource = \"England\"\nicb = [\"NHS Bedfordshire, Luton and Milton Keynes ICB\"]\n{ARMS}"
+    ))
+    .expect("valid");
+    let plan = by_code.plan();
+    assert_eq!(plan.pcns.len(), 24);
+    assert_eq!(by_name.plan().pcns.len(), 24);
+    let pcn = plan.pcns[0].identity.as_ref().expect("a real PCN");
+    assert_eq!(pcn.icb_code, "QHG");
+    assert_eq!(pcn.region, "East of England");
+    assert_eq!(by_code.arms[1].lw_allocation, Allocation::AsIs);
+    // A PCN inside the ICB, alone: same identity and the same stream label.
+    let alone = parse(&format!(
+        "[population]\nsource = \"england\"\npcn = [\"{}\"]\n{ARMS}",
+        pcn.code.to_lowercase()
+    ))
+    .expect("valid")
+    .plan();
+    assert_eq!(alone.pcns.len(), 1);
+    assert_eq!(alone.pcns[0].stream, plan.pcns[0].stream);
+    assert_eq!(alone.pcns[0].layout, plan.pcns[0].layout);
+    let london = parse(&format!(
+        "[population]\nsource = \"england\"\nregion = [\"london\"]\n{ARMS}"
+    ))
+    .expect("valid");
+    assert!(london.plan().pcns.len() > 100);
+}
+
+#[test]
+fn as_is_reproduces_the_table_and_fills_unknowns_at_the_icb_rate() {
+    let places = crate::places::Places::england().expect("embedded table");
+    let s = parse(&format!(
+        "[population]\nsource = \"england\"\nicb = [\"QHG\"]\n{ARMS}"
+    ))
+    .expect("valid");
+    let plan = s.plan();
+    let fte = crate::engine::allocation::arm_fte(&plan.pcns, &plan.arms[1]);
+    let mut reported_rate = (0.0, 0.0);
+    for (pcn, fte) in plan.pcns.iter().zip(&fte) {
+        let identity = pcn.identity.as_ref().expect("real");
+        if let Some(reported) = identity.lw_fte_reported {
+            assert_eq!(*fte, reported, "{}", identity.code);
+            reported_rate.0 += reported;
+            reported_rate.1 += crate::places::stats::over(
+                places,
+                [places
+                    .find(crate::places::Level::Pcn, &identity.code)
+                    .expect("found")],
+            )
+            .patients;
+        }
+    }
+    let rate = reported_rate.0 / reported_rate.1;
+    for (pcn, fte) in plan.pcns.iter().zip(&fte) {
+        let identity = pcn.identity.as_ref().expect("real");
+        if identity.lw_fte_reported.is_none() {
+            let index = places
+                .find(crate::places::Level::Pcn, &identity.code)
+                .expect("found");
+            let patients = crate::places::stats::pcn(places, index).patients;
+            assert!((fte - patients * rate).abs() < 1e-9, "{}", identity.code);
+            assert!(*fte > 0.0);
+        }
+    }
+}
+
+#[test]
+fn place_mistakes_are_positioned_with_the_nearest_names() {
+    let e = errors(&format!(
+        "[population]\nsource = \"england\"\nregion = [\"Londn\"]\nicb = [\"QHG\", \"QHX9\"]\n{ARMS}"
+    ));
+    assert!(
+        e[0].starts_with(
+            "t.toml:5:11: population.region[0]: no region is called `Londn`, did you mean `London`?"
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e[1].contains("population.icb[1]: no ICB is called `QHX9`"),
+        "{e:?}"
+    );
+    let mixed = errors(&format!(
+        "[population]\nsource = \"england\"\npcns = 3\n{ARMS}"
+    ));
+    assert!(
+        mixed[0].contains("population.source: `source` cannot be mixed with pcns"),
+        "{mixed:?}"
+    );
+    let no_source = errors(&format!("[population]\nicb = [\"QHG\"]\n{ARMS}"));
+    assert!(
+        no_source[0].contains("population.icb: filters real places: add `source = \"england\"`"),
+        "{no_source:?}"
+    );
+    let bad_source = errors(&format!("[population]\nsource = \"wales\"\n{ARMS}"));
+    assert!(
+        bad_source[0].contains("unknown source `wales`"),
+        "{bad_source:?}"
+    );
+    let bad_rule = errors("[[arm]]\nname = \"fitting_in\"\nlw_allocation = \"capitaton\"\n");
+    assert!(bad_rule[0].contains("arm[0].lw_allocation: unknown allocation `capitaton`: expected one of per_pcn, as_is, capitation, need (did you mean `capitation`?)"), "{bad_rule:?}");
+}
+
+#[test]
+fn a_file_silent_about_its_population_runs_its_bases_places() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let base = "[population]\nsource = \"england\"\nicb = [\"QHG\"]\n";
+    std::fs::write(dir.path().join("icb.toml"), base).unwrap_or_else(|e| panic!("{e}"));
+    let child = dir.path().join("more_posts.toml");
+    std::fs::write(&child, "base = \"icb.toml\"\n[params]\nlw_per_pcn = 5\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Scenario::load(&child).unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+    let places = s.population.places.as_ref().map(|p| p.indices.len());
+    assert!(places.is_some_and(|n| n > 1), "{places:?}");
+    assert_eq!(s.population.pcns as usize, places.unwrap_or(0));
+    // Synthetic keys instead start from the synthetic defaults, not the base's selection.
+    std::fs::write(
+        &child,
+        "base = \"icb.toml\"\n[population]\npractices_per_pcn = 2\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let s = Scenario::load(&child).unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+    assert!(s.population.places.is_none());
+    assert_eq!((s.population.pcns, s.population.practices_per_pcn), (1, 2));
+}

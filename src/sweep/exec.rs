@@ -617,7 +617,7 @@ pub fn run_shard(
     let replicates: Vec<u32> = (0..sweep.replicates).collect();
     let base = sweep.base.plan();
 
-    progress.start(todo.len(), sweep.replicates, base.pcns);
+    progress.start(todo.len(), sweep.replicates, base.pcn_count());
     let points_done = std::sync::atomic::AtomicUsize::new(0);
     let file = Mutex::new(file);
     let result = with_threads(Some(threads), || {

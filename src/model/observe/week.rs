@@ -34,6 +34,8 @@ pub struct WeekRecord {
     pub supported: u64,
     pub connected: u64,
     pub lw_active: u64,
+    /// FTE of the filled posts: what link workers cost (a fractional post costs its share).
+    pub lw_fte_active: f64,
     pub lw_vacant: u64,
     pub assets_open: u64,
     pub asset_places: u64,
@@ -89,6 +91,7 @@ impl WeekRecord {
             supported,
             connected,
             lw_active,
+            lw_fte_active,
             lw_vacant,
             assets_open,
             asset_places,

@@ -72,7 +72,7 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn events_of_every_patient_add_up_to_the_weekly_records_and_histories() {
     let plan = busy_plan();
-    let everyone: Vec<u32> = (0..plan.layout.patients() as u32).collect();
+    let everyone: Vec<u32> = (0..plan.patients() as u32).collect();
     // The arm's consultations per patient and week (own + generated), from its history.
     let mut consults: Vec<Vec<Vec<u32>>> = Vec::new();
     let last = plan.weeks as i32 - 1;

@@ -12,6 +12,11 @@ fn outcomes(change: impl Fn(&mut sprx::params::Params)) -> Vec<sprx::engine::Arm
         .arms
 }
 
+/// Registered patients of the small plan's PCN.
+fn plan_patients() -> u64 {
+    small(Vec::new(), 1).patients()
+}
+
 #[test]
 fn no_buy_in_means_no_referrals() {
     let arms = outcomes(|p| p.buy_in0 = 0.0);
@@ -43,7 +48,13 @@ fn no_closures_and_no_openings_keep_asset_counts_constant() {
         p.close_rate = 0.0;
         p.buy_in0 = 0.2;
     });
-    let expected: u32 = sprx::params::Params::default().asset_count.iter().sum();
+    // The small plan's PCN has 4,000 patients: asset_count scaled to it (MODEL.md §5, v1.1).
+    let patients = plan_patients();
+    let p = sprx::params::Params::default();
+    let expected: u32 = sprx::model::asset::scaled_asset_counts(&p, patients)
+        .iter()
+        .sum();
+    assert!(expected > 0);
     for w in &arms[0].weekly {
         assert_eq!(w.assets_open, u64::from(expected));
         assert_eq!((w.asset_closures, w.asset_openings), (0, 0));
@@ -55,7 +66,8 @@ fn no_closures_and_no_openings_keep_asset_counts_constant() {
 fn certain_closure_empties_the_asset_map_in_the_first_week() {
     let arms = outcomes(|p| {
         p.close_rate = 1.0;
-        p.asset_count = [1; 6];
+        // One asset of each category in the small plan's PCN once scaled (MODEL.md §5, v1.1).
+        p.asset_count = [(48_000 / plan_patients()) as u32; 6];
         p.infra = 0.0;
     });
     // Every asset closes in week 0 and each category opens one (rate 1·1·(1+0) = 1) every week,

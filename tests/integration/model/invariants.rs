@@ -81,13 +81,13 @@ proptest! {
         prop_assume!(params.check_consistency().is_ok());
         let arms = vec![
             arm("no_sp", Preset::NoSp, |_| {}),
-            sprx::engine::ArmPlan { name: "stressed".into(), service: true, params },
+            sprx::engine::ArmPlan { name: "stressed".into(), service: true, params, allocation: Default::default() },
         ];
         let mut plan = small(arms, 1);
         plan.seed = seed;
         plan.weeks = 60;
         plan.warmup_weeks = 4;
-        plan.layout.patients_per_practice = 600;
+        plan.pcns = sprx::engine::Plan::synthetic_pcns(1, &sprx::model::pcn::Layout::uniform(2, 600));
         let mut failure = None;
         let outcomes = run_pcn_observed(&plan, 0, 0, &mut |week, population, pcns| {
             if failure.is_some() {
@@ -260,9 +260,9 @@ proptest! {
             prop_assert!(non_negative(h), "onset of need {k}: {h}");
             let r = raw_resolution_hazard(&tables, &p, k, Some(category), capacity);
             prop_assert!(non_negative(r) && r >= tables.resolve[k], "boosted resolution of need {k}: {r}");
-            let o = raw_opening_probability(k, &p);
+            let o = raw_opening_probability(p.asset_count[k], &p);
             prop_assert!(non_negative(o), "opening of category {k}: {o}");
-            prop_assert_eq!(opening_probability(k, &p), o.min(1.0));
+            prop_assert_eq!(opening_probability(p.asset_count[k], &p), o.min(1.0));
         }
         let attend = raw_attendance_probability(activation, &p);
         prop_assert!(non_negative(attend), "attendance: {attend}");
@@ -270,7 +270,7 @@ proptest! {
         let close = raw_closure_probability(full, &p);
         prop_assert!(non_negative(close), "closure: {close}");
         prop_assert_eq!(closure_probability(full, &p), close.min(1.0));
-        let mut lw = LinkWorker::new(&p);
+        let mut lw = LinkWorker::new(1.0, &p);
         lw.stress = stress;
         let leave = lw.raw_turnover_probability(&p);
         prop_assert!(non_negative(leave), "turnover: {leave}");
@@ -448,13 +448,13 @@ fn asset_and_turnover_probabilities_above_one_are_certain() {
     assert_eq!(attendance_probability(1.0, &p), 1.0);
     assert_eq!(raw_closure_probability(true, &p), 101.0);
     assert_eq!(closure_probability(true, &p), 1.0);
-    assert!(raw_opening_probability(0, &p) > 1.0);
-    assert_eq!(opening_probability(0, &p), 1.0);
+    assert!(raw_opening_probability(p.asset_count[0], &p) > 1.0);
+    assert_eq!(opening_probability(p.asset_count[0], &p), 1.0);
     // Funding that follows the referral removes the closure hazard entirely.
     let funded = with(|p| p.funding_follows = 1.0);
     assert_eq!(closure_probability(true, &funded), 0.0);
     let p = Params::default();
-    let mut lw = LinkWorker::new(&p);
+    let mut lw = LinkWorker::new(1.0, &p);
     lw.stress = 1e3;
     assert!(lw.raw_turnover_probability(&p) > 1.0);
     assert_eq!(lw.turnover_probability(&p), 1.0);

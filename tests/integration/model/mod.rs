@@ -24,6 +24,7 @@ pub fn arm(name: &str, preset: Preset, change: impl Fn(&mut Params)) -> ArmPlan 
         name: name.to_string(),
         service: preset.has_service(),
         params,
+        allocation: sprx::engine::Allocation::PerPcn,
     }
 }
 
@@ -48,11 +49,7 @@ pub fn plan(
         replicates,
         weeks,
         warmup_weeks: 52,
-        pcns: 1,
-        layout: Layout {
-            practices,
-            patients_per_practice: per_practice,
-        },
+        pcns: Plan::synthetic_pcns(1, &Layout::uniform(practices, per_practice)),
         arms,
         baseline: 0,
     }
@@ -178,6 +175,7 @@ pub fn assert_weeks_equal(
         supported,
         connected,
         lw_active,
+        lw_fte_active,
         lw_vacant,
         assets_open,
         asset_places,
@@ -236,6 +234,11 @@ pub fn assert_weeks_equal(
         q_connections
     );
     // Link-worker and practice sums are formed in index order by either engine: exact.
+    assert_eq!(
+        lw_fte_active.to_bits(),
+        b.lw_fte_active.to_bits(),
+        "{what}: lw_fte_active"
+    );
     assert_eq!(
         lw_stress_sum.to_bits(),
         b.lw_stress_sum.to_bits(),
