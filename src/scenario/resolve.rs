@@ -37,7 +37,7 @@ pub(crate) fn resolve(
     };
     let baseline = match base {
         Some(base) if inherits_arms && raw.baseline.is_none() => Some(base.baseline.clone()),
-        _ => resolve_baseline(&raw, &arms, sink),
+        _ => resolve_baseline(&raw, &arms, inherits_arms, sink),
     };
     if sink.len() > errors_before {
         return None;
@@ -419,12 +419,23 @@ fn check_consistency(
     }
 }
 
-fn resolve_baseline(raw: &RawScenario, arms: &[Arm], sink: &mut Diagnostics) -> Option<String> {
-    let names: Vec<&str> = raw
-        .arms
-        .iter()
-        .filter_map(|a| a.name.as_ref().map(|n| n.value.as_str()))
-        .collect();
+/// The baseline arm: the one named, else `no_sp` if an arm has that name, else the first. Names
+/// are checked against the file's arms as written (so an arm with another mistake does not also
+/// make the baseline wrong), or against the base's arms when the file inherits them.
+fn resolve_baseline(
+    raw: &RawScenario,
+    arms: &[Arm],
+    inherited: bool,
+    sink: &mut Diagnostics,
+) -> Option<String> {
+    let names: Vec<&str> = if inherited {
+        arms.iter().map(|a| a.name.as_str()).collect()
+    } else {
+        raw.arms
+            .iter()
+            .filter_map(|a| a.name.as_ref().map(|n| n.value.as_str()))
+            .collect()
+    };
     match &raw.baseline {
         Some(At { value, span }) => {
             if names.contains(&value.as_str()) {

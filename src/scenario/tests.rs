@@ -351,3 +351,15 @@ fn a_file_silent_about_its_population_runs_its_bases_places() {
     assert!(s.population.places.is_none());
     assert_eq!((s.population.pcns, s.population.practices_per_pcn), (1, 2));
 }
+
+#[test]
+fn a_file_may_choose_another_baseline_among_its_bases_arms() {
+    let s = Scenario::parse("baseline = \"bolted_on\"\n", "t.toml")
+        .unwrap_or_else(|e| panic!("unexpected errors:\n{e}"));
+    assert_eq!(s.baseline, "bolted_on");
+    assert_eq!(s.arms.len(), 4);
+    let Err(e) = Scenario::parse("baseline = \"bolted\"\n", "t.toml") else {
+        panic!("an unknown baseline was accepted");
+    };
+    assert!(e.to_string().contains("did you mean `bolted_on`?"), "{e}");
+}
