@@ -7,42 +7,15 @@
 //! two threads: compare its time per replicate with the one-thread group for the speed-up.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sprx::engine::Plan;
 use sprx::engine::runner::{run_replicates, with_threads};
-use sprx::engine::{ArmPlan, Plan};
-use sprx::model::pcn::Layout;
-use sprx::params::{Params, Preset};
-
-fn reference_plan() -> Plan {
-    let arms = Preset::ALL
-        .iter()
-        .map(|&preset| {
-            let mut params = Params::default();
-            preset.apply(&mut params);
-            ArmPlan {
-                name: preset.name().to_string(),
-                service: preset.has_service(),
-                params,
-                allocation: sprx::engine::Allocation::PerPcn,
-            }
-        })
-        .collect();
-    Plan {
-        seed: 1,
-        replicates: 2,
-        weeks: 260,
-        warmup_weeks: 52,
-        pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9_600)),
-        arms,
-        baseline: 0,
-    }
-}
 
 fn patient_weeks_per_replicate(plan: &Plan) -> u64 {
     plan.arms.len() as u64 * u64::from(plan.weeks + plan.warmup_weeks) * plan.patients()
 }
 
 fn engine(c: &mut Criterion) {
-    let plan = reference_plan();
+    let plan = Plan::reference(2);
     let per_replicate = patient_weeks_per_replicate(&plan);
 
     let mut one = c.benchmark_group("reference_1_thread");

@@ -203,34 +203,12 @@ fn population_groups(plan: &Plan) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::{Allocation, ArmPlan, PcnPlan, Plan};
+    use crate::engine::{PcnPlan, Plan};
     use crate::model::pcn::Layout;
-    use crate::params::{Params, Preset};
 
     /// The default scenario's plan: four arms on one PCN of 5 × 9,600 patients, 100 replicates.
     fn default_plan() -> Plan {
-        let arms = Preset::ALL
-            .iter()
-            .map(|&preset| {
-                let mut params = Params::default();
-                preset.apply(&mut params);
-                ArmPlan {
-                    name: preset.name().to_string(),
-                    service: preset.has_service(),
-                    params,
-                    allocation: Allocation::PerPcn,
-                }
-            })
-            .collect();
-        Plan {
-            seed: 1,
-            replicates: 100,
-            weeks: 260,
-            warmup_weeks: 52,
-            pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9600)),
-            arms,
-            baseline: 0,
-        }
+        Plan::reference(100)
     }
 
     #[test]

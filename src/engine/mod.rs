@@ -120,6 +120,34 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The reference plan of benches and tests: MODEL.md's defaults for the four presets
+    /// (no_sp, bolted_on, fitting_in, belonging) on one synthetic PCN of 5 practices × 9,600
+    /// patients, 52 warm-up and 260 service weeks, seed 1.
+    pub fn reference(replicates: u32) -> Plan {
+        let arms = crate::params::Preset::ALL
+            .iter()
+            .map(|&preset| {
+                let mut params = Params::default();
+                preset.apply(&mut params);
+                ArmPlan {
+                    name: preset.name().to_string(),
+                    service: preset.has_service(),
+                    params,
+                    allocation: Allocation::PerPcn,
+                }
+            })
+            .collect();
+        Plan {
+            seed: 1,
+            replicates,
+            weeks: 260,
+            warmup_weeks: 52,
+            pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9_600)),
+            arms,
+            baseline: 0,
+        }
+    }
+
     /// Registered patients in the whole system.
     pub fn patients(&self) -> u64 {
         self.pcns.iter().map(PcnPlan::patients).sum()
