@@ -15,7 +15,7 @@ pub mod replicate;
 pub mod runner;
 
 pub use allocation::Allocation;
-pub use outcome::ArmOutcome;
+pub use outcome::{ArmOutcome, PlaceTally};
 
 /// Why the engine could not run a plan.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -81,6 +81,9 @@ pub struct PcnIdentity {
     pub region: String,
     /// Patient-weighted mean IMD 2019 score of its practices, if any has one.
     pub imd_score: Option<f64>,
+    /// The fifth of England's PCNs by mean IMD score it falls in (1 = most deprived), for
+    /// results by PCN deprivation quintile; `None` without a score.
+    pub imd_quintile: Option<u8>,
     /// FTE as reported in September 2022; `None` when the PCN made no return (imputed in
     /// [`PcnPlan::lw_fte_2022`]).
     pub lw_fte_reported: Option<f64>,

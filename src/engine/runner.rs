@@ -5,16 +5,19 @@
 
 use rayon::prelude::*;
 
-use super::ArmOutcome;
 use super::cancel::Cancel;
 use super::replicate::{Storage, run_pcn_staffed, staffing};
+use super::{ArmOutcome, PlaceTally};
 use super::{EngineError, Plan};
 
-/// All arms of one replicate, merged over the PCNs.
+/// All arms of one replicate, merged over the PCNs, and each PCN's place tallies.
 #[derive(Clone, Debug)]
 pub struct ReplicateOutcome {
     pub replicate: u32,
     pub arms: Vec<ArmOutcome>,
+    /// Per PCN in plan order, per arm: what outputs by place need (a PCN's tallies add up
+    /// to its arm's totals in `arms`).
+    pub places: Vec<Vec<PlaceTally>>,
 }
 
 /// Why a run stopped without results.
@@ -54,6 +57,7 @@ pub fn run_replicates_cancellable(
             // results are unchanged, but only a chunk's outcomes are held at once (all England
             // would otherwise hold 1,266 PCNs' weekly records per arm).
             let mut merged: Option<Vec<ArmOutcome>> = None;
+            let mut places = Vec::with_capacity(pcns.len());
             for chunk in pcns.chunks(MERGE_CHUNK) {
                 let outcomes: Vec<Vec<ArmOutcome>> = chunk
                     .par_iter()
@@ -77,6 +81,7 @@ pub fn run_replicates_cancellable(
                     })
                     .collect::<Result<_, _>>()?;
                 for pcn in outcomes {
+                    places.push(pcn.iter().map(ArmOutcome::place_tally).collect());
                     match merged.as_mut() {
                         None => merged = Some(pcn),
                         Some(arms) => {
@@ -88,7 +93,11 @@ pub fn run_replicates_cancellable(
                 }
             }
             let arms = merged.ok_or(RunError::Failed(EngineError::NoPcn))?;
-            Ok(ReplicateOutcome { replicate, arms })
+            Ok(ReplicateOutcome {
+                replicate,
+                arms,
+                places,
+            })
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 //! it runs (weekly records, referral fates, the evaluation tallies) lives in
 //! [`crate::model::observe`].
 
+pub mod places;
 pub mod stats;
 pub mod summary;
 pub mod weekly;

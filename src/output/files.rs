@@ -15,6 +15,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::places::{self, PLACE_FILES, QuintileSummary, quintile_summaries};
 use super::results::{ArmResults, RunResults};
 use crate::engine::runner::ReplicateOutcome;
 use crate::metrics::stats::Estimate;
@@ -34,9 +35,10 @@ pub const RUN_FILES: [&str; 5] = [
 /// The completion marker of a run directory, written last.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// Files a run directory may also hold (`--report`); a run that does not write them removes
-/// old ones, which would describe another run.
-pub const OPTIONAL_RUN_FILES: [&str; 1] = ["report.html"];
+/// Files a run directory may also hold (results by place for runs over several PCNs, listed in
+/// the manifest; `report.html` with `--report`); a run that does not write them removes old
+/// ones, which would describe another run.
+pub const OPTIONAL_RUN_FILES: [&str; 3] = ["pcns.csv", "icbs.csv", "report.html"];
 
 /// The lock file of a run directory (see [`super::lock`]).
 pub const RUN_LOCK_FILE: &str = ".sprx.lock";
@@ -161,8 +163,21 @@ pub fn stage_run(dir: &Path, run: &RunRecord) -> Result<StagedRun, OutputError> 
         write_replicates_csv(w, run.results)
     })?;
     write_atomically(at, "weekly.csv", |w| write_weekly_csv(w, run))?;
+    if let Some(places) = &run.results.places {
+        write_atomically(at, "pcns.csv", |w| {
+            places::write_pcns_csv(w, run.results, places)
+        })?;
+        write_atomically(at, "icbs.csv", |w| {
+            places::write_icbs_csv(w, run.results, places)
+        })?;
+    }
     let mut manifest = run.manifest.clone();
-    for name in RUN_FILES.iter().filter(|&&n| n != MANIFEST_FILE) {
+    let place_files = PLACE_FILES.iter().filter(|_| run.results.places.is_some());
+    for name in RUN_FILES
+        .iter()
+        .filter(|&&n| n != MANIFEST_FILE)
+        .chain(place_files)
+    {
         let path = at.join(name);
         let record = FileRecord::of(&path).map_err(|source| OutputError::Write { path, source })?;
         manifest.files.insert(name.to_string(), record);
@@ -372,6 +387,9 @@ struct Summary<'a> {
     sprx_version: &'a str,
     replicates: usize,
     seed: u64,
+    /// Results by fifth of England's PCNs by IMD score (runs over several real PCNs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    by_pcn_imd_quintile: Vec<QuintileSummary<'a>>,
 }
 
 fn write_summary_json(w: &mut impl Write, run: &RunRecord) -> io::Result<()> {
@@ -382,6 +400,7 @@ fn write_summary_json(w: &mut impl Write, run: &RunRecord) -> io::Result<()> {
         sprx_version: super::VERSION,
         replicates: run.results.replicates.len(),
         seed: run.scenario.run.seed,
+        by_pcn_imd_quintile: quintile_summaries(run.results),
     };
     serde_json::to_writer_pretty(&mut *w, &summary)?;
     w.write_all(b"\n")

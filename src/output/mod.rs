@@ -1,9 +1,11 @@
 //! Output of a run: the statistics across replicates ([`results`]), the comparison table printed
-//! on the terminal ([`table`]) and the files of a run directory, written atomically ([`files`]).
+//! on the terminal ([`table`]) and the files of a run directory, written atomically ([`files`]),
+//! with the results by place of runs over several PCNs ([`places`]).
 //! `docs/cli.md` describes each file and its columns.
 
 pub mod files;
 pub mod lock;
+pub mod places;
 pub mod results;
 pub mod table;
 
@@ -12,7 +14,8 @@ pub use files::{
     RunRecord, StagedRun, stage_run, verify_run_dir, write_atomically, write_run,
 };
 pub use lock::{Lock, LockError};
-pub use results::{ArmResults, RunResults};
+pub use places::PLACE_FILES;
+pub use results::{ArmResults, PlaceOutputs, RunResults};
 pub use table::{HEADLINE_METRICS, comparison_table, format_estimate};
 
 /// The version of sprx, as in Cargo.toml.

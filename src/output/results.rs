@@ -2,7 +2,9 @@
 //! estimates per arm and the paired differences against the baseline arm.
 
 use crate::engine::Plan;
+use crate::engine::replicate::staffing;
 use crate::engine::runner::ReplicateOutcome;
+use crate::metrics::places::{Level, PlaceResults, groups, place_results};
 use crate::metrics::stats::Estimate;
 use crate::metrics::summary::{MetricContext, SUMMARY_METRICS, summarize};
 
@@ -14,6 +16,40 @@ pub struct RunResults {
     pub baseline: usize,
     /// Replicate numbers, ascending, in the order of each arm's `values`.
     pub replicates: Vec<u32>,
+    /// Results by place, for runs over more than one PCN.
+    pub places: Option<PlaceOutputs>,
+}
+
+/// Results by place: what `pcns.csv`, `icbs.csv` and `summary.json`'s `by_pcn_imd_quintile`
+/// are written from.
+#[derive(Clone, Debug)]
+pub struct PlaceOutputs {
+    /// Each PCN, in plan order.
+    pub pcns: Vec<PlaceResults>,
+    /// ICBs, then regions, then all PCNs together (real places; only the last for synthetic).
+    pub areas: Vec<PlaceResults>,
+    /// Fifths of England's PCNs by IMD score, those present in the run.
+    pub quintiles: Vec<PlaceResults>,
+}
+
+impl PlaceOutputs {
+    /// Results by place of a run over more than one PCN; `None` for a single PCN, whose
+    /// results by place would repeat the run's.
+    pub fn new(plan: &Plan, outcomes: &[ReplicateOutcome]) -> Option<PlaceOutputs> {
+        if plan.pcns.len() < 2 {
+            return None;
+        }
+        let staffing = staffing(plan);
+        let results = |levels: &[Level]| {
+            let chosen = levels.iter().flat_map(|&l| groups(plan, l)).collect();
+            place_results(plan, &staffing, outcomes, chosen)
+        };
+        Some(PlaceOutputs {
+            pcns: results(&[Level::Pcn]),
+            areas: results(&[Level::Icb, Level::Region, Level::All]),
+            quintiles: results(&[Level::DeprivationQuintile]),
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -74,6 +110,7 @@ impl RunResults {
             arms,
             baseline: plan.baseline,
             replicates: outcomes.iter().map(|r| r.replicate).collect(),
+            places: PlaceOutputs::new(plan, outcomes),
         }
     }
 

@@ -148,6 +148,15 @@ impl Places {
             .map_err(Clone::clone)
     }
 
+    /// The fifth of England's PCNs (1 = most deprived) a PCN with this mean IMD score is in;
+    /// `None` if the embedded table cannot be read.
+    pub fn england_pcn_quintile(score: f64) -> Option<u8> {
+        static CUTS: OnceLock<Option<stats::PcnQuintiles>> = OnceLock::new();
+        CUTS.get_or_init(|| Places::england().ok().and_then(stats::PcnQuintiles::of))
+            .as_ref()
+            .map(|q| q.quintile(score))
+    }
+
     /// The national deprivation model calibrated on these practices.
     pub fn deprivation(&self) -> &DeprivationModel {
         &self.deprivation

@@ -186,6 +186,7 @@ fn pcn_plan(places: &Places, index: usize) -> Option<PcnPlan> {
             icb_name: icb.name.clone(),
             region: region.name.clone(),
             imd_score: totals.mean_imd,
+            imd_quintile: totals.mean_imd.and_then(Places::england_pcn_quintile),
             lw_fte_reported: pcn.lw_fte,
         }),
     })

@@ -2,6 +2,7 @@
 //! link times low.
 
 mod bad_scenarios;
+mod by_place;
 mod cli;
 mod docs;
 mod interrupt;

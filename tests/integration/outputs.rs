@@ -34,7 +34,7 @@ fn header(text: &str) -> Vec<&str> {
 }
 
 #[test]
-fn run_prints_the_comparison_and_writes_five_files() {
+fn run_prints_the_comparison_and_writes_its_files() {
     let dir = tempdir();
     let table = run_into(dir.path(), &[]);
     assert!(table.contains("scenario small"), "{table}");
@@ -49,7 +49,9 @@ fn run_prints_the_comparison_and_writes_five_files() {
     assert_eq!(
         names,
         [
+            "icbs.csv",
             "manifest.json",
+            "pcns.csv",
             "replicates.csv",
             "summary.csv",
             "summary.json",

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ok, read, repo, tempdir};
 
-const PINNED: [&str; 2] = ["summary.json", "replicates.csv"];
+const PINNED: [&str; 4] = ["summary.json", "replicates.csv", "pcns.csv", "icbs.csv"];
 const WEEKLY_HASH: &str = "weekly.csv.sha256";
 
 #[test]

@@ -52,7 +52,9 @@ fn a_run_replaces_an_earlier_run_whole_and_leaves_only_its_files() {
     assert_eq!(
         listing(&dir),
         [
+            "icbs.csv",
             "manifest.json",
+            "pcns.csv",
             "replicates.csv",
             "summary.csv",
             "summary.json",
@@ -65,7 +67,7 @@ fn a_run_replaces_an_earlier_run_whole_and_leaves_only_its_files() {
     let files = manifest["files"]
         .as_object()
         .unwrap_or_else(|| panic!("no files in {manifest}"));
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 6, "every file but the manifest");
     let weekly = &files["weekly.csv"];
     assert_eq!(
         weekly["bytes"].as_u64(),
