@@ -2,6 +2,7 @@
 //! from the declarations of metrics, columns, run-setting limits and exit codes, so that the
 //! documentation cannot drift from the code.
 
+use sprx::metrics::places::PLACE_METRICS;
 use sprx::metrics::summary::SUMMARY_METRICS;
 use sprx::metrics::weekly::WEEKLY_COLUMNS;
 use sprx::output::HEADLINE_METRICS;
@@ -17,6 +18,7 @@ pub fn cli_markdown() -> String {
         .replace("{{statistics}}", &statistics())
         .replace("{{summary_metrics}}", &summary_metrics())
         .replace("{{weekly_columns}}", &weekly_columns())
+        .replace("{{place_metrics}}", &place_metrics())
         .replace("{{exit_codes}}", &exit_codes())
 }
 
@@ -93,6 +95,17 @@ fn summary_metrics() -> String {
     SUMMARY_METRICS
         .iter()
         .map(|m| format!("| `{}` | {} | {} |", m.name, m.unit, m.doc))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn place_metrics() -> String {
+    PLACE_METRICS
+        .iter()
+        .map(|m| {
+            let adds = if m.additive { "yes" } else { "" };
+            format!("| `{}` | {} | {adds} | {} |", m.name, m.unit, m.doc)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sprx::engine::Plan;
 use sprx::engine::budget::{self, Job, REPORT_ROW_BYTES};
 use sprx::engine::runner::{self, RunError};
-use sprx::output::{self, Lock, Manifest, RUN_LOCK_FILE, RunRecord, RunResults};
+use sprx::output::{self, Lock, Manifest, PlacesRecord, RUN_LOCK_FILE, RunRecord, RunResults};
 use sprx::scenario::{Scenario, limits};
 
 use super::{BadInput, Interrupted};
@@ -23,7 +23,7 @@ pub struct RunArgs {
     /// Scenario file (TOML); the embedded default scenario if omitted.
     scenario: Option<PathBuf>,
     /// Write summary.json, summary.csv, replicates.csv, weekly.csv and manifest.json into DIR
-    /// (created if needed).
+    /// (created if needed), and pcns.csv and icbs.csv for a run over several PCNs.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Number of replicates, instead of the scenario's [run] replicates.
@@ -57,6 +57,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = scenario.plan();
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     check_size(&plan, threads, &args)?;
+    let places = places_record(&scenario, &plan);
+    if !args.quiet {
+        for line in places.iter().flat_map(PlacesRecord::log_lines) {
+            eprintln!("{line}");
+        }
+    }
     let interrupt = super::interrupt::token().map_err(|e| anyhow!(e))?;
     // Fail on an unusable or busy directory now, not after the simulation.
     let mut out = args.out.as_deref().map(OutDir::open).transpose()?;
@@ -93,6 +99,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             git_commit: output::GIT_COMMIT.map(str::to_string),
             scenario: scenario.origin.clone(),
             scenario_sha256: scenario.sha256.clone(),
+            scenario_base: scenario.base.clone(),
+            places: places.clone(),
             seed: scenario.run.seed,
             replicates: scenario.run.replicates,
             threads,
@@ -122,10 +130,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         staged.commit()?;
         dir.committed = true;
         if !args.quiet {
-            eprintln!("wrote {}", describe_dir(&dir.path));
+            eprintln!("wrote {}", describe_dir(&dir.path, results.places.is_some()));
         }
     }
     Ok(())
+}
+
+/// What the run log and manifest say of the real places a scenario runs, if any.
+fn places_record(scenario: &Scenario, plan: &Plan) -> Option<PlacesRecord> {
+    let selection = scenario.population.places.as_ref()?;
+    let practices_without_imd = sprx::places::Places::england()
+        .map(|england| {
+            sprx::places::stats::over(england, selection.indices.iter().copied())
+                .practices_without_imd
+        })
+        .unwrap_or(0);
+    PlacesRecord::of(plan, &selection.source, practices_without_imd)
 }
 
 /// Refuses, before anything is written, a run that would not fit in memory or whose run
@@ -250,6 +270,8 @@ fn header(s: &Scenario, elapsed: Duration, threads: usize) -> String {
     )
 }
 
-fn describe_dir(dir: &Path) -> String {
-    format!("{}/{{{}}}", dir.display(), output::RUN_FILES.join(","))
+fn describe_dir(dir: &Path, by_place: bool) -> String {
+    let place_files = output::PLACE_FILES.iter().filter(|_| by_place);
+    let files: Vec<&str> = output::RUN_FILES.iter().chain(place_files).copied().collect();
+    format!("{}/{{{}}}", dir.display(), files.join(","))
 }

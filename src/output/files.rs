@@ -109,6 +109,12 @@ pub struct Manifest {
     /// Scenario path as given, or `embedded:default`.
     pub scenario: String,
     pub scenario_sha256: String,
+    /// The scenario the file overrides (`embedded:default` or a path), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario_base: Option<String>,
+    /// The real places run, with the data version and what had to be filled in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places: Option<places::PlacesRecord>,
     pub seed: u64,
     pub replicates: u32,
     pub threads: usize,

@@ -14,7 +14,7 @@ pub use files::{
     RunRecord, StagedRun, stage_run, verify_run_dir, write_atomically, write_run,
 };
 pub use lock::{Lock, LockError};
-pub use places::PLACE_FILES;
+pub use places::{PLACE_FILES, PlacesRecord};
 pub use results::{ArmResults, PlaceOutputs, RunResults};
 pub use table::{HEADLINE_METRICS, comparison_table, format_estimate};
 

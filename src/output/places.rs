@@ -8,8 +8,10 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::results::{PlaceOutputs, RunResults};
+use crate::engine::{PcnIdentity, Plan};
 use crate::metrics::places::{PLACE_METRICS, PlaceArm, PlaceGroup, PlaceResults};
 use crate::metrics::stats::Estimate;
+use crate::places::TABLES_SHA256;
 
 /// The files by place a run over several PCNs adds to its directory.
 pub const PLACE_FILES: [&str; 2] = ["pcns.csv", "icbs.csv"];
@@ -269,4 +271,114 @@ pub fn quintile_summaries(results: &RunResults) -> Vec<QuintileSummary<'_>> {
             },
         })
         .collect()
+}
+
+/// What a run over real places records of them in its manifest and log: the data version and
+/// what the data could not say, so that nothing is filled in silently.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PlacesRecord {
+    /// `england` (the embedded table) or the user's table.
+    pub source: String,
+    /// SHA-256 of the embedded places tables (`sprx::places::TABLES_SHA256`): the data version.
+    pub data_version: String,
+    pub pcns: usize,
+    pub patients: u64,
+    /// PCNs that made no September 2022 workforce return: their `as_is` FTE is imputed.
+    pub pcns_without_workforce_return: Vec<String>,
+    /// PCNs none of whose practices has an IMD score: an even quintile mix, no quintile.
+    pub pcns_without_imd: Vec<String>,
+    /// Practices without an IMD score (they take their PCN's mean score).
+    pub practices_without_imd: usize,
+}
+
+impl PlacesRecord {
+    /// The record of a plan over real places; `None` for synthetic PCNs.
+    pub fn of(plan: &Plan, source: &str, practices_without_imd: usize) -> Option<PlacesRecord> {
+        let identities: Vec<&PcnIdentity> = plan
+            .pcns
+            .iter()
+            .filter_map(|p| p.identity.as_ref())
+            .collect();
+        if identities.is_empty() {
+            return None;
+        }
+        let codes = |missing: fn(&PcnIdentity) -> bool| {
+            identities
+                .iter()
+                .filter(|p| missing(p))
+                .map(|p| p.code.clone())
+                .collect()
+        };
+        Some(PlacesRecord {
+            source: source.to_string(),
+            data_version: TABLES_SHA256.to_string(),
+            pcns: plan.pcns.len(),
+            patients: plan.patients(),
+            pcns_without_workforce_return: codes(|p| p.lw_fte_reported.is_none()),
+            pcns_without_imd: codes(|p| p.imd_score.is_none()),
+            practices_without_imd,
+        })
+    }
+
+    /// The run-log lines: what was selected and what had to be filled in.
+    pub fn log_lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "places: {} ({} PCNs, {} patients), data version {}",
+            self.source,
+            self.pcns,
+            self.patients,
+            &self.data_version[..self.data_version.len().min(12)]
+        )];
+        let n = self.pcns_without_workforce_return.len();
+        if n > 0 {
+            lines.push(format!(
+                "places: {n} PCN{} made no workforce return in September 2022 ({}); an `as_is` \
+                 allocation gives {} the FTE per patient of the reporting PCNs of {} ICB",
+                plural(n),
+                list(&self.pcns_without_workforce_return),
+                if n == 1 { "it" } else { "them" },
+                if n == 1 { "its" } else { "their" },
+            ));
+        }
+        if self.practices_without_imd > 0 {
+            lines.push(format!(
+                "places: {} practice{} without an IMD 2019 score take{} {} PCN's mean score",
+                self.practices_without_imd,
+                plural(self.practices_without_imd),
+                if self.practices_without_imd == 1 {
+                    "s"
+                } else {
+                    ""
+                },
+                if self.practices_without_imd == 1 {
+                    "its"
+                } else {
+                    "their"
+                },
+            ));
+        }
+        let n = self.pcns_without_imd.len();
+        if n > 0 {
+            lines.push(format!(
+                "places: {n} PCN{} without any IMD score ({}) get an even deprivation mix and no \
+                 PCN deprivation quintile",
+                plural(n),
+                list(&self.pcns_without_imd)
+            ));
+        }
+        lines
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Up to five codes, then how many more.
+fn list(codes: &[String]) -> String {
+    let shown: Vec<&str> = codes.iter().take(5).map(String::as_str).collect();
+    match codes.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
 }

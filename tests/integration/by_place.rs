@@ -188,6 +188,30 @@ fn summary_json_gives_the_run_by_pcn_deprivation_quintile() {
             "{file} in the manifest"
         );
     }
+    // And records the data version and what the data could not say.
+    let places = &manifest["places"];
+    assert_eq!(places["data_version"], sprx::places::TABLES_SHA256);
+    assert_eq!(places["source"], "england");
+    assert_eq!(
+        places["pcns_without_workforce_return"],
+        serde_json::json!(["U50130", "U62122"])
+    );
+}
+
+#[test]
+fn the_run_log_names_the_pcns_whose_link_workers_are_unknown() {
+    let dir = tempdir();
+    let scenario = dir.path().join("three.toml");
+    std::fs::write(&scenario, THREE_PCNS.replace("weeks = 110", "weeks = 5"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = crate::sprx(&["run", &scenario.to_string_lossy()]);
+    assert!(out.status.success());
+    let log = crate::stderr(&out);
+    assert!(log.contains("places: england (3 PCNs"), "{log}");
+    assert!(
+        log.contains("2 PCNs made no workforce return in September 2022 (U50130, U62122)"),
+        "{log}"
+    );
 }
 
 #[test]
