@@ -61,9 +61,13 @@ pub struct UserTable {
 pub fn load(path: &Path, england: &Places) -> Result<UserTable, Vec<PlacesError>> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound => " (its path is relative to the scenario file)",
+            _ => "",
+        };
         vec![PlacesError::file(
             &name,
-            format!("cannot read the places table: {e}"),
+            format!("cannot read the places table: {e}{hint}"),
         )]
     })?;
     let places = parse(&name, &bytes, england)?;
@@ -102,9 +106,20 @@ pub fn parse(name: &str, bytes: &[u8], england: &Places) -> Result<Places, Vec<P
     let region_names = group_regions(name, &pcns, &mut errors);
     check_unique_codes(name, &rows, &mut errors);
     if !errors.is_empty() {
+        // In the order a user reads the file: whole-file problems, then by row (stable, so
+        // a row's cells stay in column order).
+        errors.sort_by_key(row_of);
         return Err(errors);
     }
     Ok(build(&rows, &pcns, &icbs, &region_names, england))
+}
+
+/// The row an error is at; 0 for the whole file.
+fn row_of(error: &PlacesError) -> u64 {
+    match error {
+        PlacesError::Cell { row, .. } | PlacesError::Row { row, .. } => *row,
+        PlacesError::File { .. } => 0,
+    }
 }
 
 /// The text of a UTF-8 file; otherwise an error at the row of the first bad byte.
@@ -293,7 +308,7 @@ fn read_row(
     let weighted_patients = cell(
         row,
         columns.weighted_patients,
-        |row, c| optional_amount(row, c, "weighted patients"),
+        |row, c| optional_amount(row, c, "the practice's weighted patients"),
         errors,
     );
     let rurality = cell(row, columns.rurality, rurality, errors);
@@ -357,7 +372,7 @@ fn patients(row: &Row, column: Column) -> Result<f64, PlacesError> {
             "is empty: every practice needs its registered patients",
         ));
     }
-    let value = number(row, column, "registered patients")?;
+    let value = number(row, column, "the practice's registered patients, 1 or more")?;
     if value < 1.0 {
         return Err(row.error(
             column,
@@ -376,26 +391,27 @@ fn patients(row: &Row, column: Column) -> Result<f64, PlacesError> {
     Ok(value)
 }
 
-/// An optional number of 0 or more (`what` names it in errors); an empty cell is `None`.
+/// An optional number of 0 or more (`what` names it in errors); an empty cell is `None`,
+/// unknown.
 fn optional_amount(row: &Row, column: Column, what: &str) -> Result<Option<f64>, PlacesError> {
     if row.text(column).is_empty() {
         return Ok(None);
     }
-    number(row, column, what).map(Some)
+    let expected = format!("{what}, 0 or more, or empty if unknown");
+    number(row, column, &expected).map(Some)
 }
 
-/// A finite number of 0 or more.
-fn number(row: &Row, column: Column, what: &str) -> Result<f64, PlacesError> {
+/// A finite number of 0 or more; `expected` says what the cell should hold.
+fn number(row: &Row, column: Column, expected: &str) -> Result<f64, PlacesError> {
     let text = row.text(column);
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        Ok(v) if v < 0.0 => Err(row.error(
-            column,
-            format!("{text} is negative: expected {what}, 0 or more"),
-        )),
+        Ok(v) if v < 0.0 => {
+            Err(row.error(column, format!("{text} is negative: expected {expected}")))
+        }
         _ => Err(row.error(
             column,
-            format!("`{text}` is not a number: expected {what}, 0 or more"),
+            format!("`{text}` is not a number: expected {expected}"),
         )),
     }
 }
@@ -793,3 +809,6 @@ fn icbs_and_regions(
         .collect();
     (icbs, regions.into_values().collect())
 }
+
+#[cfg(test)]
+mod tests;
