@@ -145,11 +145,14 @@ fn englands_rows_copied_into_a_users_table_run_byte_for_byte_as_england() {
         &england,
         &format!("{SHORT_RUN}[population]\nsource = \"england\"\npcn = [\"{pcn}\"]\n{ARMS}"),
     );
+    run_file(&mine, &dir.path().join("mine"), "manifest.json");
+    run_file(&england, &dir.path().join("england"), "manifest.json");
+    let output = |run: &str, file: &str| {
+        std::fs::read(dir.path().join(run).join(file)).unwrap_or_else(|e| panic!("{e}"))
+    };
     for file in ["replicates.csv", "weekly.csv"] {
-        let a = run_file(&mine, &dir.path().join(format!("mine-{file}")), file);
-        let b = run_file(&england, &dir.path().join(format!("england-{file}")), file);
         assert!(
-            a == b,
+            output("mine", file) == output("england", file),
             "{file} differs between the copied rows and England's"
         );
     }
@@ -165,8 +168,7 @@ fn englands_rows_copied_into_a_users_table_run_byte_for_byte_as_england() {
         &table.replacen(&format!(",{first_score},"), ",60,", 1),
     );
     let changed = run_file(&mine, &dir.path().join("changed"), "replicates.csv");
-    let england_run = std::fs::read(dir.path().join("england-replicates.csv/replicates.csv"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let england_run = output("england", "replicates.csv");
     assert!(
         changed != england_run,
         "a changed score left the run unchanged"
