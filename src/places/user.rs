@@ -157,9 +157,18 @@ fn check_header(sheet: &Sheet) -> Vec<PlacesError> {
                 ),
             ));
         } else if !USER_COLUMNS.contains(&header.as_str()) {
-            let message = match nearest_name(header, USER_COLUMNS.iter().copied()) {
-                Some(near) => format!("unknown column, did you mean `{near}`?"),
-                None => format!(
+            let other_separator = [';', '\t'].into_iter().find(|&c| header.contains(c));
+            let message = match (
+                other_separator,
+                nearest_name(header, USER_COLUMNS.iter().copied()),
+            ) {
+                // Spreadsheets in some locales save "CSV" separated by semicolons.
+                (Some(separator), _) => format!(
+                    "unknown column: the header looks separated by {separator:?}, but the \
+                     table must be comma-separated"
+                ),
+                (None, Some(near)) => format!("unknown column, did you mean `{near}`?"),
+                (None, None) => format!(
                     "unknown column: expected one of {}",
                     USER_COLUMNS.join(", ")
                 ),

@@ -191,6 +191,12 @@ fn header_mistakes_name_the_column_and_the_nearest_valid_one() {
             "my.csv, row 1, column `patients`: missing from the header: every practice needs its registered patients",
         ]
     );
+    let found = errors(b"pcn_code;patients\nU1;100\n");
+    assert!(
+        found[0]
+            .contains("the header looks separated by ';', but the table must be comma-separated"),
+        "{found:?}"
+    );
     let found = errors(b"practice,patients\nA,100\n");
     assert!(
         found
