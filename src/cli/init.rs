@@ -74,7 +74,9 @@ weeks = {weeks}
 warmup_weeks = {warmup}
 
 [population]
-## Primary care networks, practices in each, patients in each practice.
+## Primary care networks, practices in each, patients in each practice. Or, instead of these
+## three, real PCNs: source = "england" (with icb = [...], region = [...] or pcn = [...]), or
+## your own places table, source = "my_pcns.csv" (docs/places.md).
 pcns = {pcns}
 practices_per_pcn = {practices}
 patients_per_practice = {patients}

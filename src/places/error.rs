@@ -12,6 +12,13 @@ pub enum PlacesError {
         column: String,
         message: String,
     },
+    /// A problem with a whole row, such as its number of fields.
+    #[error("{file}, row {row}: {message}")]
+    Row {
+        file: String,
+        row: u64,
+        message: String,
+    },
     /// A problem with a whole file: missing, unreadable, wrong checksum, missing column.
     #[error("{file}: {message}")]
     File { file: String, message: String },
@@ -23,6 +30,14 @@ impl PlacesError {
             file: file.to_string(),
             row,
             column: column.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn row(file: &str, row: u64, message: impl Into<String>) -> Self {
+        PlacesError::Row {
+            file: file.to_string(),
+            row,
             message: message.into(),
         }
     }

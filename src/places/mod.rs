@@ -14,6 +14,7 @@ pub mod provenance;
 mod sheet;
 pub mod stats;
 pub mod table;
+pub mod user;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -106,16 +107,38 @@ pub struct Places {
     pub icbs: Vec<Icb>,
     pub regions: Vec<Region>,
     deprivation: DeprivationModel,
+    /// Link-worker FTE per registered patient for a PCN of unknown FTE when no PCN of this
+    /// table reported: England's rate for a user's table; `None` for England itself.
+    fallback_lw_fte_per_patient: Option<f64>,
 }
 
 impl Places {
     /// Links practices to their PCNs and calibrates the deprivation model on the practices'
-    /// scores. The PCNs' practice lists are rebuilt here.
+    /// scores (England's table: its practices are the nation). The PCNs' practice lists are
+    /// rebuilt here.
     pub fn new(
+        practices: Vec<Practice>,
+        pcns: Vec<Pcn>,
+        icbs: Vec<Icb>,
+        regions: Vec<Region>,
+    ) -> Places {
+        let deprivation = DeprivationModel::calibrate(
+            practices
+                .iter()
+                .filter_map(|p| p.imd_2019.map(|score| (score, p.patients))),
+        );
+        Places::with_deprivation(practices, pcns, icbs, regions, deprivation)
+    }
+
+    /// Links practices to their PCNs, ranking their IMD scores with `deprivation`. A user's
+    /// few practices cannot say where England's quintiles fall (MODEL.md's quintiles are
+    /// national), so their table takes England's model: `Places::england()?.deprivation()`.
+    pub fn with_deprivation(
         practices: Vec<Practice>,
         mut pcns: Vec<Pcn>,
         icbs: Vec<Icb>,
         regions: Vec<Region>,
+        deprivation: DeprivationModel,
     ) -> Places {
         for pcn in &mut pcns {
             pcn.practices.clear();
@@ -125,18 +148,22 @@ impl Places {
                 pcn.practices.push(i);
             }
         }
-        let deprivation = DeprivationModel::calibrate(
-            practices
-                .iter()
-                .filter_map(|p| p.imd_2019.map(|score| (score, p.patients))),
-        );
         Places {
             practices,
             pcns,
             icbs,
             regions,
             deprivation,
+            fallback_lw_fte_per_patient: None,
         }
+    }
+
+    /// These places with `rate` (FTE per registered patient) imputing unknown link-worker FTE
+    /// when none of their PCNs reported: a user's table passes England's
+    /// [`Places::lw_fte_per_patient`], so an unknown is never counted as 0.
+    pub fn with_fallback_lw_fte_per_patient(mut self, rate: Option<f64>) -> Places {
+        self.fallback_lw_fte_per_patient = rate;
+        self
     }
 
     /// England, from the tables embedded in the binary (parsed once).
@@ -237,7 +264,8 @@ impl Places {
 
     /// A PCN's link-worker FTE for the `as_is` allocation: as reported in September 2022, or,
     /// for a PCN that made no return, its patients times the FTE per patient of the reporting
-    /// PCNs of its ICB (of England if none in its ICB reported). Imputing at the ICB's rate
+    /// PCNs of its ICB (of the whole table if none in its ICB reported; of England if none in
+    /// a user's table did). Imputing at the ICB's rate
     /// keeps local commissioning patterns and never counts an unknown as 0; it depends only on
     /// the national table, so a PCN gets the same FTE whatever else is selected.
     pub fn lw_fte_as_is(&self, pcn: usize) -> f64 {
@@ -248,17 +276,27 @@ impl Places {
             return fte;
         }
         let patients = stats::pcn(self, pcn).patients;
-        let reporting_rate = |in_scope: &dyn Fn(&Pcn) -> bool| {
-            let reporting = self
-                .pcns
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.lw_fte.is_some() && in_scope(p))
-                .map(|(i, _)| i);
-            let totals = stats::over(self, reporting);
-            (totals.patients > 0.0).then(|| totals.lw_fte_reported / totals.patients)
-        };
-        let rate = reporting_rate(&|p| p.icb == this.icb).or_else(|| reporting_rate(&|_| true));
+        let rate = self
+            .reporting_rate(|p| p.icb == this.icb)
+            .or_else(|| self.lw_fte_per_patient())
+            .or(self.fallback_lw_fte_per_patient);
         patients * rate.unwrap_or(0.0)
+    }
+
+    /// Link-worker FTE per registered patient over the PCNs that reported; `None` if none did.
+    pub fn lw_fte_per_patient(&self) -> Option<f64> {
+        self.reporting_rate(|_| true)
+    }
+
+    /// FTE per registered patient over the reporting PCNs for which `in_scope` holds.
+    fn reporting_rate(&self, in_scope: impl Fn(&Pcn) -> bool) -> Option<f64> {
+        let reporting = self
+            .pcns
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.lw_fte.is_some() && in_scope(p))
+            .map(|(i, _)| i);
+        let totals = stats::over(self, reporting);
+        (totals.patients > 0.0).then(|| totals.lw_fte_reported / totals.patients)
     }
 }

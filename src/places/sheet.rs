@@ -25,11 +25,23 @@ pub struct Row<'s> {
 }
 
 impl Sheet {
-    /// Parses `text` (already decoded; a leading byte-order mark is ignored).
+    /// Parses `text` (already decoded; a leading byte-order mark is ignored). A record whose
+    /// number of fields differs from the header's is an error.
     pub fn parse(name: &str, text: &str) -> Result<Sheet, PlacesError> {
+        Sheet::read(name, text, false)
+    }
+
+    /// [`Sheet::parse`], but records of any length are kept, so that a caller reporting every
+    /// mistake at once can flag each such row ([`Row::fields`]) and go on with the others.
+    pub fn parse_flexible(name: &str, text: &str) -> Result<Sheet, PlacesError> {
+        Sheet::read(name, text, true)
+    }
+
+    fn read(name: &str, text: &str, flexible: bool) -> Result<Sheet, PlacesError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
+            .flexible(flexible)
             .from_reader(text.as_bytes());
         let headers = reader
             .headers()
@@ -62,6 +74,16 @@ impl Sheet {
                 format!("no column `{header}` in the header"),
             )),
         }
+    }
+
+    /// The column headed `header`, if there is one.
+    pub fn find_column<'s>(&'s self, header: &'s str) -> Option<Column<'s>> {
+        self.column(header).ok()
+    }
+
+    /// The header's cells, trimmed, in file order.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
     }
 
     /// Fails unless the header is exactly `expected`, in order (for the committed tables,
@@ -103,6 +125,17 @@ impl Row<'_> {
     /// The cell's text, trimmed; a short record reads as empty cells.
     pub fn text(&self, column: Column) -> &str {
         self.record.get(column.index).unwrap_or("").trim()
+    }
+
+    /// How many fields the record has (it may differ from the header's under
+    /// [`Sheet::parse_flexible`]).
+    pub fn fields(&self) -> usize {
+        self.record.len()
+    }
+
+    /// Whether every cell is empty (a blank line of commas, as spreadsheets leave).
+    pub fn is_blank(&self) -> bool {
+        self.record.iter().all(|cell| cell.trim().is_empty())
     }
 
     /// An error at this row and `column`.

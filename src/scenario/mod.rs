@@ -12,6 +12,7 @@ mod resolve;
 mod values;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
@@ -23,6 +24,7 @@ pub use values::{Labelled, Override, Overrides};
 use crate::engine::{Allocation, ArmPlan, PcnPlan, Plan};
 use crate::model::pcn::Layout;
 use crate::params::{Params, Preset, REGISTRY};
+use crate::places::Places;
 use input::Diagnostics;
 
 /// The default scenario: the four arms of MODEL.md on one PCN of 48,000 patients.
@@ -104,14 +106,25 @@ pub struct Population {
 /// Real PCNs from a places table, as the scenario selected them.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlaceSelection {
-    /// `"england"`: the embedded table.
+    /// `"england"` (the embedded table), or the path of a user's table as the scenario wrote
+    /// it (relative to the scenario file).
     pub source: String,
+    /// A user's table: its path as the run resolved it, and the SHA-256 of its bytes, so that
+    /// `summary.json` says exactly which table was run. Absent for England, whose table is
+    /// part of the sprx version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     pub region: Vec<String>,
     pub icb: Vec<String>,
     pub pcn: Vec<String>,
     /// Indices of the selected PCNs in the table, in table order.
     #[serde(skip)]
     pub indices: Vec<usize>,
+    /// A user's table, read when the scenario was; `None` for England.
+    #[serde(skip)]
+    pub table: Option<Arc<Places>>,
 }
 
 /// Text for training scenarios and reports; sprx itself does not interpret it.
@@ -238,7 +251,12 @@ impl Scenario {
         } else {
             Some(Scenario::base_of(&raw, dir, chain, sink)?)
         };
-        resolve::resolve(raw, base.as_ref(), origin, sha256_hex(hashed), before, sink)
+        let file = resolve::FileContext {
+            origin,
+            sha256: sha256_hex(hashed),
+            dir,
+        };
+        resolve::resolve(raw, base.as_ref(), file, before, sink)
     }
 
     /// The scenario a file overrides: the one its `base` names (`"default"` or a path relative
@@ -320,7 +338,7 @@ impl Scenario {
         match &p.places {
             // Validation loaded the table, so it is there (a failure here leaves no PCN, which
             // the engine reports).
-            Some(selection) => places::plan_pcns(&selection.indices),
+            Some(selection) => places::plan_pcns(selection),
             None => Plan::synthetic_pcns(
                 p.pcns,
                 &Layout::uniform(p.practices_per_pcn, p.patients_per_practice),

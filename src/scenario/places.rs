@@ -1,6 +1,10 @@
-//! `[population]` on real places: `source = "england"` with optional `region`, `icb` and `pcn`
-//! filters, checked against the embedded places table, and the selected PCNs turned into the
-//! engine's PCN plans.
+//! `[population]` on real places: `source = "england"` (the embedded places table) or
+//! `source = "my_pcns.csv"` (a user's own table, relative to the scenario file), with optional
+//! `region`, `icb` and `pcn` filters checked against the table, and the selected PCNs turned into
+//! the engine's PCN plans.
+
+use std::path::Path;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -9,15 +13,48 @@ use super::input::{Diagnostics, nearest_name};
 use super::raw::{At, RawPopulation};
 use crate::engine::{PcnIdentity, PcnPlan};
 use crate::model::pcn::Layout;
-use crate::places::{Level, Places, stats};
+use crate::places::{Level, Places, stats, user};
 
 /// The one built-in source.
 const ENGLAND: &str = "england";
 
-/// Checks `source` and the filters; `None` (with diagnostics) if anything is wrong.
+/// The key every problem with the source, or with the table it names, is reported under.
+const SOURCE_KEY: &str = "population.source";
+
+/// The table a source names.
+enum Source {
+    England(&'static Places),
+    /// A user's table: `path` as resolved against the scenario's directory.
+    User {
+        table: Arc<Places>,
+        path: String,
+        sha256: String,
+    },
+}
+
+impl Source {
+    fn places(&self) -> &Places {
+        match self {
+            Source::England(places) => places,
+            Source::User { table, .. } => table,
+        }
+    }
+
+    /// Where to look up codes and names, for "no such place" messages.
+    fn finder(&self) -> String {
+        match self {
+            Source::England(_) => "`sprx places --search` finds codes and names".to_string(),
+            Source::User { path, .. } => format!("codes and names are those of {path}"),
+        }
+    }
+}
+
+/// Checks `source` and the filters; `None` (with diagnostics) if anything is wrong. `dir` is
+/// the scenario file's directory, which a user's table is relative to.
 pub(crate) fn resolve_places(
     raw: &RawPopulation,
     synthetic_keys: bool,
+    dir: &Path,
     sink: &mut Diagnostics,
 ) -> Option<PlaceSelection> {
     let filters = [
@@ -31,44 +68,22 @@ pub(crate) fn resolve_places(
                 sink.error(
                     &first.span,
                     &format!("population.{key}"),
-                    "filters real places: add `source = \"england\"`",
+                    "filters real places: add `source = \"england\"` or `source = \"my_pcns.csv\"`",
                 );
             }
         }
         return None;
     };
-    let path = "population.source";
     if synthetic_keys {
         sink.error(
             &source.span,
-            path,
+            SOURCE_KEY,
             "`source` cannot be mixed with pcns, practices_per_pcn or patients_per_practice: \
              real places bring their own PCNs and practices",
         );
     }
-    if !source.value.trim().eq_ignore_ascii_case(ENGLAND) {
-        let message = if source.value.to_ascii_lowercase().ends_with(".csv") {
-            format!(
-                "`{}`: own places tables are not supported yet; use source = \"england\"",
-                source.value
-            )
-        } else {
-            format!("unknown source `{}`: expected \"england\"", source.value)
-        };
-        sink.error(&source.span, path, message);
-        return None;
-    }
-    let places = match Places::england() {
-        Ok(places) => places,
-        Err(e) => {
-            sink.error(
-                &source.span,
-                path,
-                format!("cannot read the places table: {e}"),
-            );
-            return None;
-        }
-    };
+    let table = open_source(source, dir, sink)?;
+    let places = table.places();
     let mut chosen: Vec<Option<Vec<usize>>> = Vec::new();
     let mut ok = !synthetic_keys;
     for (key, values, level) in filters {
@@ -87,7 +102,7 @@ pub(crate) fn resolve_places(
                     if let Some(near) = nearest_name(value, names.iter().copied()) {
                         message.push_str(&format!(", did you mean `{near}`?"));
                     }
-                    message.push_str(" (`sprx places --search` finds codes and names)");
+                    message.push_str(&format!(" ({})", table.finder()));
                     sink.error(span, &format!("population.{key}[{i}]"), message);
                 }
             }
@@ -101,7 +116,7 @@ pub(crate) fn resolve_places(
     if indices.is_empty() {
         sink.error(
             &source.span,
-            path,
+            SOURCE_KEY,
             "the filters together select no PCN (a PCN must match every filter given)",
         );
         return None;
@@ -112,13 +127,79 @@ pub(crate) fn resolve_places(
             .map(|a| a.value.clone())
             .collect::<Vec<_>>()
     };
+    let (source, path, sha256, table) = match table {
+        Source::England(_) => (ENGLAND.to_string(), None, None, None),
+        Source::User {
+            table,
+            path,
+            sha256,
+        } => (
+            source.value.trim().to_string(),
+            Some(path),
+            Some(sha256),
+            Some(table),
+        ),
+    };
     Some(PlaceSelection {
-        source: ENGLAND.to_string(),
+        source,
+        path,
+        sha256,
         region: texts(&raw.region),
         icb: texts(&raw.icb),
         pcn: texts(&raw.pcn),
         indices,
+        table,
     })
+}
+
+/// England's table, or the user's `.csv` table the source names (every mistake in it reported
+/// at the `source` key); `None` if neither can be had.
+fn open_source(source: &At<String>, dir: &Path, sink: &mut Diagnostics) -> Option<Source> {
+    let name = source.value.trim();
+    let is_table = Path::new(name)
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+    if !name.eq_ignore_ascii_case(ENGLAND) && !is_table {
+        sink.error(
+            &source.span,
+            SOURCE_KEY,
+            format!(
+                "unknown source `{}`: expected \"england\" or the path of your own places \
+                 table, a .csv file (see docs/places.md)",
+                source.value
+            ),
+        );
+        return None;
+    }
+    // A user's table is placed in England too: its deprivation quintiles are national.
+    let england = match Places::england() {
+        Ok(places) => places,
+        Err(e) => {
+            sink.error(
+                &source.span,
+                SOURCE_KEY,
+                format!("cannot read the places table: {e}"),
+            );
+            return None;
+        }
+    };
+    if !is_table {
+        return Some(Source::England(england));
+    }
+    let path = dir.join(name);
+    match user::load(&path, england) {
+        Ok(table) => Some(Source::User {
+            table: Arc::new(table.places),
+            path: path.display().to_string(),
+            sha256: table.sha256,
+        }),
+        Err(errors) => {
+            for e in errors {
+                sink.error(&source.span, SOURCE_KEY, e.to_string());
+            }
+            None
+        }
+    }
 }
 
 fn noun(level: Level) -> &'static str {
@@ -150,12 +231,17 @@ fn select(places: &Places, chosen: &[Option<Vec<usize>>]) -> Vec<usize> {
         .collect()
 }
 
-/// The engine's plans of the PCNs at `indices` of the embedded table.
-pub(crate) fn plan_pcns(indices: &[usize]) -> Vec<PcnPlan> {
-    let Ok(places) = Places::england() else {
-        return Vec::new();
+/// The engine's plans of the selected PCNs, from the user's table or the embedded one.
+pub(crate) fn plan_pcns(selection: &PlaceSelection) -> Vec<PcnPlan> {
+    let places = match &selection.table {
+        Some(table) => table.as_ref(),
+        None => match Places::england() {
+            Ok(places) => places,
+            Err(_) => return Vec::new(),
+        },
     };
-    indices
+    selection
+        .indices
         .iter()
         .filter_map(|&i| pcn_plan(places, i))
         .collect()
@@ -192,8 +278,9 @@ fn pcn_plan(places: &Places, index: usize) -> Option<PcnPlan> {
     })
 }
 
-/// A real PCN's stream label: a hash of its code, stable whatever else is selected and
-/// whatever row the PCN has in a later edition of the table.
+/// A real PCN's stream label: a hash of its code, stable whatever else is selected, whatever
+/// row the PCN has in a later edition of the table, and whether it comes from England's table
+/// or a user's.
 pub fn stream_label(code: &str) -> u64 {
     let digest = Sha256::digest(format!("pcn:{}", code.trim().to_ascii_uppercase()).as_bytes());
     let mut first = [0u8; 8];

@@ -9,6 +9,7 @@
 //! and narrative are its own.
 
 use std::ops::{Range, RangeInclusive};
+use std::path::Path;
 
 use super::input::{Diagnostics, nearest_name};
 use super::raw::{At, Count, RawArm, RawScenario};
@@ -23,13 +24,12 @@ use crate::params::{Params, Preset};
 pub(crate) fn resolve(
     raw: RawScenario,
     base: Option<&Scenario>,
-    origin: &str,
-    sha256: String,
+    file: FileContext,
     errors_before: usize,
     sink: &mut Diagnostics,
 ) -> Option<Scenario> {
     let run = resolve_run(&raw, base.map(|b| &b.run), sink);
-    let population = resolve_population(&raw, base.map(|b| &b.population), sink);
+    let population = resolve_population(&raw, base.map(|b| &b.population), file.dir, sink);
     let inherits_arms = raw.arms.is_empty() && base.is_some();
     let arms = match base {
         Some(base) if inherits_arms => inherit_arms(base, &raw, sink),
@@ -58,9 +58,19 @@ pub(crate) fn resolve(
         arms,
         narrative: raw.narrative,
         base: base.map(|b| b.origin.clone()),
-        origin: origin.to_string(),
-        sha256,
+        origin: file.origin.to_string(),
+        sha256: file.sha256,
     })
+}
+
+/// Where the scenario being resolved comes from.
+pub(crate) struct FileContext<'a> {
+    /// The file as the user named it, or [`super::DEFAULT_ORIGIN`].
+    pub origin: &'a str,
+    /// SHA-256 of its text.
+    pub sha256: String,
+    /// Its directory, against which the paths it names (a user's places table) are resolved.
+    pub dir: &'a Path,
 }
 
 /// A count within `range`, or `default` if absent.
@@ -151,6 +161,7 @@ fn resolve_run(
 fn resolve_population(
     raw: &RawScenario,
     base: Option<&Population>,
+    dir: &Path,
     sink: &mut Diagnostics,
 ) -> Option<Population> {
     let p = &raw.population;
@@ -189,7 +200,7 @@ fn resolve_population(
         sink,
     );
     let places = if real {
-        Some(super::places::resolve_places(p, synthetic_keys, sink)?)
+        Some(super::places::resolve_places(p, synthetic_keys, dir, sink)?)
     } else {
         None
     };

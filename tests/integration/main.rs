@@ -9,6 +9,7 @@ mod interrupt;
 mod layers;
 mod model;
 mod outputs;
+mod own_places;
 mod places;
 mod regression;
 mod report;
