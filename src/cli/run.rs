@@ -130,7 +130,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         staged.commit()?;
         dir.committed = true;
         if !args.quiet {
-            eprintln!("wrote {}", describe_dir(&dir.path, results.places.is_some()));
+            eprintln!(
+                "wrote {}",
+                describe_dir(&dir.path, results.places.is_some())
+            );
         }
     }
     Ok(())
@@ -139,13 +142,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 /// What the run log and manifest say of the real places a scenario runs, if any.
 fn places_record(scenario: &Scenario, plan: &Plan) -> Option<PlacesRecord> {
     let selection = scenario.population.places.as_ref()?;
-    let practices_without_imd = sprx::places::Places::england()
-        .map(|england| {
-            sprx::places::stats::over(england, selection.indices.iter().copied())
-                .practices_without_imd
-        })
-        .unwrap_or(0);
-    PlacesRecord::of(plan, &selection.source, practices_without_imd)
+    let table = match &selection.table {
+        Some(own) => Some(own.as_ref()),
+        None => sprx::places::Places::england().ok(),
+    };
+    let practices_without_imd = table.map_or(0, |places| {
+        sprx::places::stats::over(places, selection.indices.iter().copied()).practices_without_imd
+    });
+    let mut record = PlacesRecord::of(plan, &selection.source, practices_without_imd)?;
+    // A user's table is its own data version.
+    if let Some(sha256) = &selection.sha256 {
+        record.data_version.clone_from(sha256);
+    }
+    record.path.clone_from(&selection.path);
+    Some(record)
 }
 
 /// Refuses, before anything is written, a run that would not fit in memory or whose run
@@ -272,6 +282,10 @@ fn header(s: &Scenario, elapsed: Duration, threads: usize) -> String {
 
 fn describe_dir(dir: &Path, by_place: bool) -> String {
     let place_files = output::PLACE_FILES.iter().filter(|_| by_place);
-    let files: Vec<&str> = output::RUN_FILES.iter().chain(place_files).copied().collect();
+    let files: Vec<&str> = output::RUN_FILES
+        .iter()
+        .chain(place_files)
+        .copied()
+        .collect();
     format!("{}/{{{}}}", dir.display(), files.join(","))
 }

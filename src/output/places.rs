@@ -277,9 +277,13 @@ pub fn quintile_summaries(results: &RunResults) -> Vec<QuintileSummary<'_>> {
 /// what the data could not say, so that nothing is filled in silently.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PlacesRecord {
-    /// `england` (the embedded table) or the user's table.
+    /// `england` (the embedded table) or the user's table as the scenario names it.
     pub source: String,
-    /// SHA-256 of the embedded places tables (`sprx::places::TABLES_SHA256`): the data version.
+    /// A user's table as this run found it (relative to the working directory or absolute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The data version: SHA-256 of the embedded places tables (`sprx::places::TABLES_SHA256`),
+    /// or of the bytes of a user's table.
     pub data_version: String,
     pub pcns: usize,
     pub patients: u64,
@@ -311,6 +315,7 @@ impl PlacesRecord {
         };
         Some(PlacesRecord {
             source: source.to_string(),
+            path: None,
             data_version: TABLES_SHA256.to_string(),
             pcns: plan.pcns.len(),
             patients: plan.patients(),

@@ -109,10 +109,11 @@ pub struct PlaceSelection {
     /// `"england"` (the embedded table), or the path of a user's table as the scenario wrote
     /// it (relative to the scenario file).
     pub source: String,
-    /// A user's table: its path as the run resolved it, and the SHA-256 of its bytes, so that
-    /// `summary.json` says exactly which table was run. Absent for England, whose table is
-    /// part of the sprx version.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A user's table: its path as the run resolved it (recorded in the run's manifest, not
+    /// in `summary.json`, whose bytes must not depend on the working directory), and the
+    /// SHA-256 of its bytes, so that `summary.json` says exactly which table was run. Absent
+    /// for England, whose table is part of the sprx version.
+    #[serde(skip)]
     pub path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,

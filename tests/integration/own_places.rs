@@ -47,15 +47,21 @@ fn the_shipped_example_table_runs_and_is_recorded_by_path_and_sha256() {
         serde_json::from_slice(&summary).unwrap_or_else(|e| panic!("{e}"));
     let places = &summary["scenario"]["population"]["places"];
     assert_eq!(places["source"], "my_pcns.csv", "{places}");
-    let path = places["path"].as_str().unwrap_or_default();
-    assert!(path.ends_with("scenarios/my_pcns.csv"), "{places}");
+    // summary.json must not depend on the working directory: the resolved path is in the
+    // manifest, with the table's SHA-256 as the data version.
+    assert!(places.get("path").is_none(), "{places}");
     let bytes = std::fs::read(repo("scenarios/my_pcns.csv")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        places["sha256"],
-        hex::encode(Sha256::digest(&bytes)),
-        "{places}"
-    );
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    assert_eq!(places["sha256"], sha256, "{places}");
     assert_eq!(summary["scenario"]["population"]["pcns"], 2);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let recorded = &manifest["places"];
+    let path = recorded["path"].as_str().unwrap_or_default();
+    assert!(path.ends_with("scenarios/my_pcns.csv"), "{recorded}");
+    assert_eq!(recorded["data_version"], sha256, "{recorded}");
+    assert_eq!(recorded["source"], "my_pcns.csv", "{recorded}");
 }
 
 #[test]

@@ -255,3 +255,96 @@ fn structural_barriers_holding_clogs_caseloads() {
         "wellbeing effect: holding − discharging",
     );
 }
+
+/// An estimate from `summary.json` (`{"mean", "sd", "ci95", "n"}`).
+fn estimate(v: &serde_json::Value, what: &str) -> Estimate {
+    let number = |x: &serde_json::Value| x.as_f64();
+    let e = Estimate {
+        mean: number(&v["mean"]),
+        sd: number(&v["sd"]),
+        ci95: [number(&v["ci95"][0]), number(&v["ci95"][1])],
+        n: v["n"].as_u64().unwrap_or(0) as usize,
+    };
+    assert!(e.mean.is_some(), "{what}: no estimate in {v}");
+    e
+}
+
+#[test]
+fn fair_shares_need_moves_posts_and_connections_to_deprived_pcns_at_a_cost_in_reach() {
+    let (dir, _) = run("6_fair_shares.toml", 4);
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.path().join("summary.json")))
+        .unwrap_or_else(|e| panic!("summary.json: {e}"));
+    let fifths = summary["by_pcn_imd_quintile"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no by_pcn_imd_quintile"));
+    let fifth = |q: &str| {
+        fifths
+            .iter()
+            .find(|f| f["quintile"] == q)
+            .unwrap_or_else(|| panic!("no PCN in fifth {q}"))
+    };
+    let (most, least) = (fifth("1"), fifth("5"));
+    let posts = |f: &serde_json::Value, arm: &str| {
+        f["arms"][arm]["lw_posts_per_10k_patients"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no posts for {arm}"))
+    };
+    // 2022's posts: about even per patient across deprivation.
+    let as_is = posts(most, "as_is") / posts(least, "as_is");
+    assert!((0.8..=1.2).contains(&as_is), "as_is posts q1/q5 = {as_is}");
+    // Capitation hardly moves them; a share by need does.
+    let capitation = posts(most, "capitation") / posts(least, "capitation");
+    assert!(capitation <= 1.15, "capitation posts q1/q5 = {capitation}");
+    let need = posts(most, "need") / posts(least, "need");
+    assert!(need >= 1.4, "need posts q1/q5 = {need}");
+    // Need is much higher in the most deprived fifth: non-medical GP demand without the service.
+    let social = |f: &serde_json::Value| {
+        estimate(
+            &f["arms"]["no_sp"]["metrics"]["social_per_1000_per_year"],
+            "social consultations",
+        )
+    };
+    let (q1, q5) = (social(most), social(least));
+    assert!(
+        q1.ci95[0].unwrap_or(0.0) > 1.4 * q5.ci95[1].unwrap_or(f64::INFINITY),
+        "social consultations q1 {q1:?} vs q5 {q5:?}"
+    );
+    // Need against as_is (the baseline), replicate by replicate.
+    let paired = |f: &serde_json::Value, metric: &str| {
+        estimate(&f["arms"]["need"]["paired_vs_baseline"][metric], metric)
+    };
+    above_zero(
+        &paired(most, "connected_per_year"),
+        "q1 connections, need − as_is",
+    );
+    below_zero(
+        &paired(most, "gave_up_share"),
+        "q1 gave up waiting, need − as_is",
+    );
+    below_zero(
+        &paired(least, "connected_per_year"),
+        "q5 connections, need − as_is",
+    );
+    // The ICB as a whole connects fewer: the `all` row of icbs.csv.
+    let text = read(&dir.path().join("icbs.csv"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap_or_else(|e| panic!("{e}")).clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} in icbs.csv"))
+    };
+    let row = reader
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+        .find(|r| &r[col("arm")] == "need" && &r[col("level")] == "all")
+        .unwrap_or_else(|| panic!("no `all` row for need"));
+    let hi: f64 = row[col("connected_per_year_diff_ci95_hi")]
+        .parse()
+        .unwrap_or(f64::NAN);
+    assert!(
+        hi < 0.0,
+        "all PCNs' connections, need − as_is: upper bound {hi}"
+    );
+}
