@@ -30,10 +30,21 @@ pub const REPLICATE_ROW_BYTES: u64 = 1100;
 /// vector header.
 pub const REPORT_ROW_BYTES: u64 = 512;
 
-/// Estimated bytes of a run directory: `weekly.csv` dominates, then `replicates.csv`.
+/// Average bytes of a `pcns.csv` row: 13 place columns and 114 metric cells (measured on runs
+/// over one ICB: about 1,400 to 1,800), rounded up.
+pub const PLACE_ROW_BYTES: u64 = 2048;
+
+/// Estimated bytes of a run directory: `weekly.csv` dominates, then `replicates.csv`, then
+/// for several PCNs `pcns.csv` (a row per arm and PCN; `icbs.csv` is smaller).
 pub fn run_dir_bytes(cost: &Cost) -> f64 {
+    let place_rows = if cost.pcns > 1 {
+        2 * cost.arms * cost.pcns
+    } else {
+        0
+    };
     cost.weekly_rows as f64 * WEEKLY_ROW_BYTES as f64
         + (cost.arms * cost.replicates) as f64 * REPLICATE_ROW_BYTES as f64
+        + place_rows as f64 * PLACE_ROW_BYTES as f64
         + (1 << 20) as f64
 }
 

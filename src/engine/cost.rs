@@ -151,7 +151,9 @@ impl Plan {
             // groups have the same size.
             unit_bytes: population + arms,
             pcn_outcome_bytes: arm_count * outcome,
-            replicate_bytes: arm_count * outcome,
+            // The merged outcome, and every PCN's place tallies (kept for results by place).
+            replicate_bytes: arm_count
+                * (outcome + self.pcns.len() as f64 * size_of::<super::PlaceTally>() as f64),
             replicates,
             pcns: self.pcns.len() as u64,
             arms: self.arms.len() as u64,

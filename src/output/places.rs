@@ -365,10 +365,11 @@ impl PlacesRecord {
         let n = self.pcns_without_imd.len();
         if n > 0 {
             lines.push(format!(
-                "places: {n} PCN{} without any IMD score ({}) get an even deprivation mix and no \
-                 PCN deprivation quintile",
+                "places: {n} PCN{} without any IMD score ({}) get{} an even deprivation mix and \
+                 no PCN deprivation quintile",
                 plural(n),
-                list(&self.pcns_without_imd)
+                list(&self.pcns_without_imd),
+                if n == 1 { "s" } else { "" },
             ));
         }
         lines
