@@ -117,7 +117,7 @@ pub fn place_metric_index(name: &str) -> Option<usize> {
 
 /// How places are grouped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub enum PlaceLevel {
     Pcn,
     Icb,
     Region,
@@ -128,14 +128,14 @@ pub enum Level {
     All,
 }
 
-impl Level {
+impl PlaceLevel {
     pub fn as_str(self) -> &'static str {
         match self {
-            Level::Pcn => "pcn",
-            Level::Icb => "icb",
-            Level::Region => "region",
-            Level::DeprivationQuintile => "pcn_imd_quintile",
-            Level::All => "all",
+            PlaceLevel::Pcn => "pcn",
+            PlaceLevel::Icb => "icb",
+            PlaceLevel::Region => "region",
+            PlaceLevel::DeprivationQuintile => "pcn_imd_quintile",
+            PlaceLevel::All => "all",
         }
     }
 }
@@ -143,7 +143,7 @@ impl Level {
 /// A set of the plan's PCNs reported together.
 #[derive(Clone, Debug)]
 pub struct PlaceGroup {
-    pub level: Level,
+    pub level: PlaceLevel,
     pub code: String,
     pub name: String,
     /// The region of a PCN or ICB (empty otherwise).
@@ -180,23 +180,25 @@ pub struct PlaceResults {
 /// The PCNs of `plan` grouped at `level`, in order of first appearance (PCNs in plan order;
 /// quintiles 1..=5). PCNs without an ICB, region or quintile (synthetic ones) are left out of
 /// those levels.
-pub fn groups(plan: &Plan, level: Level) -> Vec<PlaceGroup> {
+pub fn groups(plan: &Plan, level: PlaceLevel) -> Vec<PlaceGroup> {
     let mut order: Vec<String> = Vec::new();
     let mut members: BTreeMap<String, (String, String, Vec<usize>)> = BTreeMap::new();
     for (i, pcn) in plan.pcns.iter().enumerate() {
         let id = pcn.identity.as_ref();
         let key = match level {
-            Level::Pcn => Some((
+            PlaceLevel::Pcn => Some((
                 id.map_or_else(|| format!("synthetic-{}", i + 1), |p| p.code.clone()),
                 id.map_or_else(String::new, |p| p.name.clone()),
                 id.map_or_else(String::new, |p| p.region.clone()),
             )),
-            Level::Icb => id.map(|p| (p.icb_code.clone(), p.icb_name.clone(), p.region.clone())),
-            Level::Region => id.map(|p| (p.region.clone(), p.region.clone(), String::new())),
-            Level::DeprivationQuintile => id
+            PlaceLevel::Icb => {
+                id.map(|p| (p.icb_code.clone(), p.icb_name.clone(), p.region.clone()))
+            }
+            PlaceLevel::Region => id.map(|p| (p.region.clone(), p.region.clone(), String::new())),
+            PlaceLevel::DeprivationQuintile => id
                 .and_then(|p| p.imd_quintile)
                 .map(|q| (q.to_string(), quintile_name(q).to_string(), String::new())),
-            Level::All => Some(("all".to_string(), "all PCNs".to_string(), String::new())),
+            PlaceLevel::All => Some(("all".to_string(), "all PCNs".to_string(), String::new())),
         };
         let Some((code, name, region)) = key else {
             continue;
@@ -207,7 +209,7 @@ pub fn groups(plan: &Plan, level: Level) -> Vec<PlaceGroup> {
         });
         entry.2.push(i);
     }
-    if level == Level::DeprivationQuintile {
+    if level == PlaceLevel::DeprivationQuintile {
         order.sort();
     }
     order
@@ -221,7 +223,7 @@ pub fn groups(plan: &Plan, level: Level) -> Vec<PlaceGroup> {
 
 fn group(
     plan: &Plan,
-    level: Level,
+    level: PlaceLevel,
     code: String,
     name: String,
     region: String,
@@ -242,7 +244,7 @@ fn group(
         weighted_patients,
         imd_score: (scored > 0.0).then(|| score_sum / scored),
         identity: match (level, pcns.as_slice()) {
-            (Level::Pcn, [only]) => plan.pcns.get(*only).and_then(|p| p.identity.clone()),
+            (PlaceLevel::Pcn, [only]) => plan.pcns.get(*only).and_then(|p| p.identity.clone()),
             _ => None,
         },
         pcns,
@@ -389,8 +391,8 @@ mod tests {
         let plan = uneven_plan();
         let outcomes = run_replicates(&plan, &[0, 1], &|| {}).expect("the plan runs");
         let staffing = crate::engine::replicate::staffing(&plan);
-        let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, Level::Pcn));
-        let all = place_results(&plan, &staffing, &outcomes, groups(&plan, Level::All));
+        let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::Pcn));
+        let all = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::All));
         assert_eq!(pcns.len(), 3);
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].group.patients, 800 + 900 + 750);
@@ -436,7 +438,7 @@ mod tests {
         let plan = uneven_plan();
         let outcomes = run_replicates(&plan, &[0], &|| {}).expect("the plan runs");
         let staffing = crate::engine::replicate::staffing(&plan);
-        let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, Level::Pcn));
+        let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::Pcn));
         for pcn in &pcns {
             assert_eq!(pcn.arms[0].lw_posts, 0.0, "no_sp");
             assert_eq!(
@@ -448,8 +450,8 @@ mod tests {
         }
         assert_eq!(pcns[1].group.code, "synthetic-2");
         // Synthetic PCNs have no ICB, region or deprivation quintile.
-        assert!(groups(&plan, Level::Icb).is_empty());
-        assert!(groups(&plan, Level::DeprivationQuintile).is_empty());
+        assert!(groups(&plan, PlaceLevel::Icb).is_empty());
+        assert!(groups(&plan, PlaceLevel::DeprivationQuintile).is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::engine::Plan;
 use crate::engine::replicate::staffing;
 use crate::engine::runner::ReplicateOutcome;
-use crate::metrics::places::{Level, PlaceResults, groups, place_results};
+use crate::metrics::places::{PlaceLevel, PlaceResults, groups, place_results};
 use crate::metrics::stats::Estimate;
 use crate::metrics::summary::{MetricContext, SUMMARY_METRICS, summarize};
 
@@ -40,14 +40,14 @@ impl PlaceOutputs {
             return None;
         }
         let staffing = staffing(plan);
-        let results = |levels: &[Level]| {
+        let results = |levels: &[PlaceLevel]| {
             let chosen = levels.iter().flat_map(|&l| groups(plan, l)).collect();
             place_results(plan, &staffing, outcomes, chosen)
         };
         Some(PlaceOutputs {
-            pcns: results(&[Level::Pcn]),
-            areas: results(&[Level::Icb, Level::Region, Level::All]),
-            quintiles: results(&[Level::DeprivationQuintile]),
+            pcns: results(&[PlaceLevel::Pcn]),
+            areas: results(&[PlaceLevel::Icb, PlaceLevel::Region, PlaceLevel::All]),
+            quintiles: results(&[PlaceLevel::DeprivationQuintile]),
         })
     }
 }
