@@ -415,11 +415,18 @@ fn a_run_over_real_pcns_has_a_places_section_with_its_charts_tables_and_reading(
         [3, 3, 3],
         "{marks:?}"
     );
-    // Ranked by wait and by connected share: one dot per PCN, each PCN named.
+    // Ranked by wait and by connected share: one dot per PCN, each PCN named. LEA VALE PCN
+    // reported no link worker, so as_is refers nobody there: the ranked arm is capitation, the
+    // first with a wait in every PCN.
     for id in ["places-waits-ranked", "places-connected-ranked"] {
         let svg = svg_element(places, id).unwrap_or_default();
-        assert_eq!(data_marks(svg), [("#0072B2".to_string(), 3)], "{id}");
+        assert_eq!(data_marks(svg), [("#D55E00".to_string(), 3)], "{id}");
+        assert!(
+            svg.contains(">\nLEA VALE PCN\n<"),
+            "{id}: LEA VALE PCN not named"
+        );
     }
+    assert!(places.contains("PCNs by wait under capitation, longest first"));
     for code in ["U91286", "U50130", "U62122"] {
         assert!(places.contains(code), "PCN {code} not listed");
     }
@@ -559,7 +566,7 @@ fn a_ranked_chart_of_many_places_has_a_dot_each_and_no_names() {
     );
     for i in [0, RANKED_LABELS_MAX - 1] {
         assert!(
-            few.contains(&format!("PCN NUMBER {i}<")),
+            few.contains(&format!(">\nPCN NUMBER {i}\n<")),
             "PCN {i} not named"
         );
     }

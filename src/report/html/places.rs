@@ -131,13 +131,29 @@ fn posts_against_deprivation(
     Ok(())
 }
 
-/// The arm whose PCNs are ranked: the first service arm other than the baseline.
-fn ranked_arm(report: &Report) -> Option<(String, RGBColor)> {
+/// The arm whose PCNs are ranked: of the service arms other than the baseline (or all of them
+/// if the baseline is the only one), the first with a wait in the most PCNs, so that PCNs an
+/// arm gives no link worker do not shorten the ranking.
+fn ranked_arm(report: &Report, pcns: &PlaceTable) -> Option<(String, RGBColor)> {
     let service = &report.service;
-    service
+    let compared: Vec<&(String, RGBColor)> = service
         .iter()
-        .find(|(a, _)| *a != report.baseline)
-        .or_else(|| service.first())
+        .filter(|(a, _)| *a != report.baseline)
+        .collect();
+    let candidates = if compared.is_empty() {
+        service.iter().collect()
+    } else {
+        compared
+    };
+    let with_wait = |arm: &str| {
+        pcns.rows_of(arm, None)
+            .filter(|r| pcns.number(r, WAIT).is_some_and(f64::is_finite))
+            .count()
+    };
+    let most = candidates.iter().map(|(a, _)| with_wait(a)).max()?;
+    candidates
+        .into_iter()
+        .find(|(a, _)| with_wait(a) == most)
         .cloned()
 }
 
@@ -184,7 +200,7 @@ fn ranked_values<'t>(
 /// Chart 2: waits and connected shares by PCN for one service arm, ranked, with the longest
 /// and shortest waits listed.
 fn ranked_pcns(report: &Report, pcns: &PlaceTable, out: &mut String) -> Result<(), ReportError> {
-    let Some((arm, colour)) = ranked_arm(report) else {
+    let Some((arm, colour)) = ranked_arm(report, pcns) else {
         return Ok(());
     };
     let all = pcns.rows_of(&arm, None).count();
