@@ -753,10 +753,11 @@ fn allocation_reading(arms: &[(String, String, RGBColor)], fifths: &[Fifth]) -> 
             };
             let _ = write!(
                 text,
-                ". In q{} the mean wait is {} weeks against {}: {verdict}",
+                ". In q{} the mean wait is {} weeks against {} under {}: {verdict}",
                 escape(&most.code),
                 escape(&format_estimate(&wait)),
                 escape(&format_estimate(&reference_wait)),
+                escape(&reference.0),
             );
         }
         text.push('.');
