@@ -1,6 +1,7 @@
 //! Charts for the report, drawn with plotters' SVG backend into strings that are inlined in the
-//! HTML: lines with 95% bands over weeks, and grouped bars with 95% error bars. Every chart
-//! carries an SVG `<title>` so screen readers and the report test can find it.
+//! HTML: lines with 95% bands over weeks, grouped bars with 95% error bars, scatters of places
+//! and ranked dots with 95% intervals. Every chart carries an SVG `<title>` so screen readers
+//! and the report test can find it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -341,4 +342,209 @@ fn draw_bars(
         .position(SeriesLabelPosition::UpperRight)
         .draw()?;
     Ok(())
+}
+
+/// One series of a scatter: points (x, y), non-finite ones left out.
+pub struct Points {
+    pub name: String,
+    pub colour: RGBColor,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A scatter of points, one colour per series; y starts at zero.
+pub fn scatter_chart(spec: &ChartSpec, series: &[Points]) -> Result<String, ReportError> {
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite).map(|p| p.0));
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(finite).map(|p| p.1));
+    let (x0, x1) = y_range(xs, false, 0.0);
+    let (y0, y1) = y_range(ys, true, 0.3);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_scatter(&root, spec, series, (x0, x1), (y0, y1)).map_err(|e| chart_error(spec, e))?;
+        root.present().map_err(|e| chart_error(spec, e))?;
+    }
+    Ok(with_title(svg, spec))
+}
+
+fn draw_scatter(
+    root: &DrawingArea<SVGBackend, Shift>,
+    spec: &ChartSpec,
+    series: &[Points],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> DrawResult {
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    let (x_span, y_span) = (x1 - x0, y1 - y0);
+    chart
+        .configure_mesh()
+        .x_desc(spec.x_desc)
+        .y_desc(spec.y_desc)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .x_label_formatter(&|x| axis_label(*x, x_span))
+        .y_label_formatter(&|y| axis_label(*y, y_span))
+        .draw()?;
+    let radius = marker_radius(series.iter().map(|s| s.points.len()).sum());
+    for s in series {
+        let colour = s.colour;
+        let dots = s
+            .points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|p| Circle::new(*p, radius, colour.mix(0.8).filled()));
+        chart
+            .draw_series(dots)?
+            .label(s.name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.filled()));
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Smaller markers when there are many, so a thousand PCNs stay legible.
+fn marker_radius(points: usize) -> u32 {
+    match points {
+        0..=200 => 5,
+        201..=1000 => 3,
+        _ => 2,
+    }
+}
+
+fn draw_legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .position(position)
+        .draw()?;
+    Ok(())
+}
+
+/// A value of one place with its 95% interval, for a ranked chart.
+#[derive(Clone)]
+pub struct Ranked {
+    pub label: String,
+    pub value: f64,
+    pub ci: Option<(f64, f64)>,
+}
+
+/// At most this many places get a label each on a ranked chart; beyond, the axis shows ranks.
+pub const RANKED_LABELS_MAX: usize = 40;
+
+/// Places in the given order, top to bottom, each a dot with its 95% interval: a forest plot.
+/// Up to [`RANKED_LABELS_MAX`] places are labelled by name; more are labelled by rank.
+pub fn ranked_chart(
+    spec: &ChartSpec,
+    series: (&str, RGBColor),
+    items: &[Ranked],
+) -> Result<String, ReportError> {
+    let values = items.iter().flat_map(|r| {
+        let (lo, hi) = r.ci.unwrap_or((r.value, r.value));
+        [r.value, lo, hi]
+    });
+    let (x0, x1) = y_range(values, true, 0.0);
+    let labelled = items.len() <= RANKED_LABELS_MAX;
+    let height = if labelled {
+        (110 + 22 * items.len() as u32).max(260)
+    } else {
+        560
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        draw_ranked(&root, spec, series, items, (x0, x1), labelled)
+            .map_err(|e| chart_error(spec, e))?;
+        root.present().map_err(|e| chart_error(spec, e))?;
+    }
+    Ok(with_title(svg, spec))
+}
+
+/// A place's label on a ranked chart, cut to fit the label area.
+fn short_label(label: &str) -> String {
+    const MAX: usize = 34;
+    if label.chars().count() <= MAX {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(MAX - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+fn draw_ranked(
+    root: &DrawingArea<SVGBackend, Shift>,
+    spec: &ChartSpec,
+    (name, colour): (&str, RGBColor),
+    items: &[Ranked],
+    (x0, x1): (f64, f64),
+    labelled: bool,
+) -> DrawResult {
+    root.fill(&WHITE)?;
+    let n = items.len().max(1) as i32;
+    let mut chart = ChartBuilder::on(root)
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(if labelled { 290 } else { 78 })
+        .build_cartesian_2d(x0..x1, (0..n).into_segmented())?;
+    // The first item is drawn at the top: item i sits in segment n - 1 - i.
+    let segment = |i: usize| SegmentValue::CenterOf(n - 1 - i as i32);
+    let label = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(s) | SegmentValue::Exact(s) => {
+            let i = (n - 1 - s) as usize;
+            if labelled {
+                items
+                    .get(i)
+                    .map_or_else(String::new, |r| short_label(&r.label))
+            } else {
+                format!("{}", i + 1)
+            }
+        }
+        SegmentValue::Last => String::new(),
+    };
+    let span = x1 - x0;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(if labelled { items.len() } else { 10 })
+        .y_label_formatter(&label)
+        .x_label_formatter(&|x| axis_label(*x, span))
+        .x_desc(spec.x_desc)
+        .y_desc(spec.y_desc)
+        .label_style((FONT, if labelled { 13 } else { 15 }))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()?;
+    let intervals = items.iter().enumerate().filter_map(|(i, r)| {
+        let (lo, hi) = r.ci.filter(|(l, h)| l.is_finite() && h.is_finite())?;
+        Some(PathElement::new(
+            vec![(lo, segment(i)), (hi, segment(i))],
+            colour.mix(0.6).stroke_width(if labelled { 2 } else { 1 }),
+        ))
+    });
+    chart.draw_series(intervals)?;
+    let radius = marker_radius(items.len()).min(4);
+    let dots = items
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.value.is_finite())
+        .map(|(i, r)| Circle::new((r.value, segment(i)), radius, colour.filled()));
+    chart
+        .draw_series(dots)?
+        .label(name.to_string())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.filled()));
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
 }

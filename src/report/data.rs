@@ -1,7 +1,8 @@
 //! Reading a run directory back for the report: `summary.json` (estimates per arm and the
-//! resolved scenario), `weekly.csv` (one row per arm, replicate and week) and `manifest.json`
-//! (provenance). The report is built only from these files, so it can be regenerated from any
-//! finished run without running the model again.
+//! resolved scenario), `weekly.csv` (one row per arm, replicate and week), `manifest.json`
+//! (provenance) and, for a run over several PCNs, `pcns.csv` and `icbs.csv` (results by place).
+//! The report is built only from these files, so it can be regenerated from any finished run
+//! without running the model again.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ pub struct RunDir {
     pub summary: Value,
     pub manifest: Value,
     pub weekly: Weekly,
+    /// Results by place, for a run over several PCNs (`pcns.csv` present).
+    pub places: Option<PlaceTables>,
     /// Every summary metric the report has asked for, so a test can check each one exists in
     /// `summary.json` (a misspelt name would otherwise show as a silent "—").
     metrics_read: Mutex<BTreeSet<String>>,
@@ -84,6 +87,7 @@ impl RunDir {
             summary: read_json(&dir.join("summary.json"))?,
             manifest: read_json(&manifest_path)?,
             weekly: Weekly::read(&dir.join("weekly.csv"))?,
+            places: PlaceTables::read(dir)?,
             metrics_read: Mutex::default(),
         })
     }
@@ -236,4 +240,187 @@ impl Weekly {
             .map(|read| read.iter().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// The place metrics the report shows: `pcns.csv` and `icbs.csv` must have each one's mean,
+/// interval and paired difference.
+pub const PLACE_METRICS_SHOWN: [&str; 3] = [
+    "wait_weeks_mean",
+    "connected_share",
+    "gp_consults_per_1000_per_year",
+];
+
+/// Text columns of `pcns.csv`; every other column is a number (empty when undefined).
+const PCN_TEXT_COLUMNS: [&str; 6] = [
+    "arm", "pcn_code", "pcn_name", "icb_code", "icb_name", "region",
+];
+
+/// Text columns of `icbs.csv`.
+const AREA_TEXT_COLUMNS: [&str; 5] = ["arm", "level", "code", "name", "region"];
+
+/// Number columns the report reads from both files, besides the metrics.
+const PLACE_NUMBER_COLUMNS: [&str; 3] = ["patients", "imd_score", "lw_posts_per_10k_patients"];
+
+/// `pcns.csv` (one row per arm and PCN) and `icbs.csv` (per arm and ICB, region and all).
+pub struct PlaceTables {
+    pub pcns: PlaceTable,
+    pub areas: PlaceTable,
+}
+
+impl PlaceTables {
+    /// Reads both files when the run wrote results by place; `None` when it did not.
+    fn read(dir: &Path) -> Result<Option<PlaceTables>, ReportError> {
+        let pcns = dir.join("pcns.csv");
+        if !pcns.is_file() {
+            return Ok(None);
+        }
+        Ok(Some(PlaceTables {
+            pcns: PlaceTable::read(&pcns, &PCN_TEXT_COLUMNS)?,
+            areas: PlaceTable::read(&dir.join("icbs.csv"), &AREA_TEXT_COLUMNS)?,
+        }))
+    }
+}
+
+/// One row of a table by place: its text cells by column and its numbers.
+pub struct PlaceRow {
+    text: Vec<String>,
+    numbers: Vec<Option<f64>>,
+}
+
+/// A table by place, with its columns by name.
+pub struct PlaceTable {
+    text_columns: HashMap<String, usize>,
+    number_columns: HashMap<String, usize>,
+    pub rows: Vec<PlaceRow>,
+}
+
+/// Every column the report needs in a table by place.
+fn required_place_columns(text: &[&str]) -> Vec<String> {
+    let metrics = PLACE_METRICS_SHOWN.iter().flat_map(|m| {
+        [
+            "",
+            "_ci95_lo",
+            "_ci95_hi",
+            "_diff",
+            "_diff_ci95_lo",
+            "_diff_ci95_hi",
+        ]
+        .map(|suffix| format!("{m}{suffix}"))
+    });
+    text.iter()
+        .chain(&PLACE_NUMBER_COLUMNS)
+        .map(|c| c.to_string())
+        .chain(metrics)
+        .collect()
+}
+
+impl PlaceTable {
+    fn read(path: &Path, text: &[&str]) -> Result<PlaceTable, ReportError> {
+        let format = |message: String| ReportError::Format {
+            path: path.to_path_buf(),
+            message,
+        };
+        let content = read_text(path)?;
+        let mut reader = csv::Reader::from_reader(content.as_bytes());
+        let header = reader.headers().map_err(|e| format(e.to_string()))?.clone();
+        let missing: Vec<String> = required_place_columns(text)
+            .into_iter()
+            .filter(|c| !header.iter().any(|h| h == c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format(format!(
+                "not a table by place that this report can read: no column {}",
+                missing.join(", ")
+            )));
+        }
+        let (mut text_columns, mut number_columns) = (HashMap::new(), HashMap::new());
+        for name in header.iter() {
+            let columns = if text.contains(&name) {
+                &mut text_columns
+            } else {
+                &mut number_columns
+            };
+            let next = columns.len();
+            columns.insert(name.to_string(), next);
+        }
+        let mut rows = Vec::new();
+        for (line, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| format(e.to_string()))?;
+            let mut row = PlaceRow {
+                text: Vec::with_capacity(text_columns.len()),
+                numbers: Vec::with_capacity(number_columns.len()),
+            };
+            for (name, cell) in header.iter().zip(record.iter()) {
+                if text.contains(&name) {
+                    row.text.push(cell.to_string());
+                } else {
+                    row.numbers.push(place_number(cell).ok_or_else(|| {
+                        format(format!(
+                            "line {}, column `{name}`: `{cell}` is not a number",
+                            line + 2
+                        ))
+                    })?);
+                }
+            }
+            rows.push(row);
+        }
+        Ok(PlaceTable {
+            text_columns,
+            number_columns,
+            rows,
+        })
+    }
+
+    /// A text cell (empty if the column is absent).
+    pub fn text<'r>(&self, row: &'r PlaceRow, column: &str) -> &'r str {
+        self.text_columns
+            .get(column)
+            .and_then(|&i| row.text.get(i))
+            .map_or("", String::as_str)
+    }
+
+    /// A number cell; `None` if empty or absent.
+    pub fn number(&self, row: &PlaceRow, column: &str) -> Option<f64> {
+        self.number_columns
+            .get(column)
+            .and_then(|&i| row.numbers.get(i).copied().flatten())
+    }
+
+    /// A place metric's estimate: its mean and interval, or with `paired` its difference from
+    /// the baseline arm. `sd` and `n` are not in the files.
+    pub fn estimate(&self, row: &PlaceRow, metric: &str, paired: bool) -> Estimate {
+        let name = if paired {
+            format!("{metric}_diff")
+        } else {
+            metric.to_string()
+        };
+        Estimate {
+            mean: self.number(row, &name),
+            sd: None,
+            ci95: [
+                self.number(row, &format!("{name}_ci95_lo")),
+                self.number(row, &format!("{name}_ci95_hi")),
+            ],
+            n: 0,
+        }
+    }
+
+    /// The rows of one arm (and, for `icbs.csv`, one level), in file order.
+    pub fn rows_of<'t>(
+        &'t self,
+        arm: &'t str,
+        level: Option<&'t str>,
+    ) -> impl Iterator<Item = &'t PlaceRow> + 't {
+        self.rows.iter().filter(move |r| {
+            self.text(r, "arm") == arm && level.is_none_or(|l| self.text(r, "level") == l)
+        })
+    }
+}
+
+/// A number cell: empty is undefined, anything else must parse.
+fn place_number(cell: &str) -> Option<Option<f64>> {
+    if cell.is_empty() {
+        return Some(None);
+    }
+    cell.parse::<f64>().ok().map(Some)
 }

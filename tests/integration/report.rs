@@ -17,7 +17,11 @@ const SCENARIO: &str = "tests/data/report.toml";
 
 /// Where the report test keeps its run: kept after the test for inspection (CI artefact).
 fn artefact_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-test");
+    artefact_dir_named("report-test")
+}
+
+fn artefact_dir_named(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
@@ -58,7 +62,8 @@ fn point_count(tag: &str) -> usize {
 /// for line charts, a filled swatch for bar charts), and each series' marks are the points of its
 /// lines of three points or more, or its filled bars beyond the legend swatch. Axes, grid lines,
 /// tick marks, error bars and the legend itself count for nothing, so a chart drawn with axes
-/// and a legend but no data has no marks. Returns (series colour, marks) pairs.
+/// and a legend but no data has no marks. Dots (scatters, ranked charts) count for the series
+/// of their colour. Returns (series colour, marks) pairs.
 fn data_marks(svg: &str) -> Vec<(String, usize)> {
     let polylines = tags(svg, "polyline");
     let rects = tags(svg, "rect");
@@ -85,23 +90,47 @@ fn data_marks(svg: &str) -> Vec<(String, usize)> {
         .filter_map(|t| attr(t, "fill"))
         .filter(|f| !f.eq_ignore_ascii_case("none") && !f.eq_ignore_ascii_case("#FFFFFF"))
         .collect();
+    let dots: Vec<&str> = tags(svg, "circle")
+        .iter()
+        .filter_map(|t| attr(t, "fill"))
+        .collect();
     let mut colours: Vec<&str> = filled.clone();
     colours.sort_unstable();
     colours.dedup();
     colours
         .into_iter()
         .map(|c| {
-            (
-                c.to_string(),
-                filled.iter().filter(|f| **f == c).count() - 1,
-            )
+            let bars = filled.iter().filter(|f| **f == c).count() - 1;
+            let points = dots.iter().filter(|f| f.eq_ignore_ascii_case(c)).count();
+            (c.to_string(), bars + points)
         })
         .collect()
 }
 
-/// Checks every chart: an `<svg>` with its title and data drawn for every series.
-fn check_charts(html: &str, what: &str) {
-    for (id, title) in CHARTS {
+/// Whether a chart belongs to the Places section, drawn only for runs over several PCNs.
+fn is_place_chart(id: &str) -> bool {
+    id.starts_with("places-")
+}
+
+/// The charts of a run over one PCN: every chart but the Places section's.
+fn one_pcn_charts() -> Vec<(&'static str, &'static str)> {
+    CHARTS
+        .into_iter()
+        .filter(|(id, _)| !is_place_chart(id))
+        .collect()
+}
+
+/// The Places section's charts.
+fn place_charts() -> Vec<(&'static str, &'static str)> {
+    CHARTS
+        .into_iter()
+        .filter(|(id, _)| is_place_chart(id))
+        .collect()
+}
+
+/// Checks the given charts: each an `<svg>` with its title and data drawn for every series.
+fn check_charts(html: &str, what: &str, charts: &[(&str, &str)]) {
+    for &(id, title) in charts {
         let svg = svg_element(html, id).unwrap_or_else(|| panic!("{what}: chart {id} missing"));
         // The file escapes the apostrophe; a browser's DOM dump writes it back raw.
         assert!(
@@ -259,8 +288,14 @@ fn run_report_is_one_self_contained_file_with_every_chart() {
     );
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
-    assert_eq!(html.matches("<figure").count(), CHARTS.len());
-    check_charts(&html, "report.html");
+    assert_eq!(html.matches("<figure").count(), one_pcn_charts().len());
+    check_charts(&html, "report.html", &one_pcn_charts());
+    // One synthetic PCN: no results by place, so no Places section and none of its charts.
+    assert!(!dir.join("pcns.csv").exists());
+    assert!(!html.contains("<section id=\"places\""));
+    for (id, _) in place_charts() {
+        assert!(svg_element(&html, id).is_none(), "{id} drawn for one PCN");
+    }
     check_names_the_report_reads(&dir);
     for external in [
         "src=\"http",
@@ -283,9 +318,258 @@ fn run_report_is_one_self_contained_file_with_every_chart() {
     // `sprx report DIR` regenerates the same file from the run directory alone (no journeys).
     let again = ok(&["report", &out]);
     assert!(again.is_empty());
-    check_charts(&read(&path), "sprx report");
+    check_charts(&read(&path), "sprx report", &one_pcn_charts());
 
-    browser_check(&dir, &path);
+    browser_check(&dir, &path, &one_pcn_charts());
+}
+
+/// Three real PCNs of one ICB (Bedfordshire, Luton and Milton Keynes) under the three
+/// real-world allocation rules of the same service: short, since only places are checked.
+const THREE_PCNS: &str = r#"
+name = "three PCNs & their <posts>"
+[run]
+seed = 5
+replicates = 3
+weeks = 60
+warmup_weeks = 10
+[population]
+source = "england"
+pcn = ["U91286", "U50130", "U62122"]
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "as_is"
+preset = "fitting_in"
+lw_allocation = "as_is"
+[[arm]]
+name = "capitation"
+preset = "fitting_in"
+lw_allocation = "capitation"
+[[arm]]
+name = "need"
+preset = "fitting_in"
+lw_allocation = "need"
+"#;
+
+/// Three synthetic PCNs with one service: results by place, but no ICB or deprivation.
+const THREE_SYNTHETIC_PCNS: &str = r#"
+name = "three synthetic PCNs"
+[run]
+seed = 5
+replicates = 2
+weeks = 40
+warmup_weeks = 10
+[population]
+pcns = 3
+practices_per_pcn = 1
+patients_per_practice = 3000
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "bolted_on"
+"#;
+
+/// Runs a scenario given as text with `--report` into `dir/out`; returns the report's text.
+fn run_with_report(dir: &Path, scenario: &str) -> String {
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, scenario).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.join("out");
+    ok(&[
+        "run",
+        &file.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--report",
+        "--quiet",
+    ]);
+    read(&out.join("report.html"))
+}
+
+/// The HTML of one section, from its heading to the next section.
+fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    let marker = format!("<section id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let end = html[start + marker.len()..]
+        .find("<section id=")
+        .map_or(html.len(), |e| start + marker.len() + e);
+    &html[start..end]
+}
+
+#[test]
+fn a_run_over_real_pcns_has_a_places_section_with_its_charts_tables_and_reading() {
+    let dir = artefact_dir_named("report-places-test");
+    let html = run_with_report(&dir, THREE_PCNS);
+    let places = section(&html, "places");
+    assert!(
+        html.contains("<a href=\"#places\">Places</a>"),
+        "not in the contents"
+    );
+    check_charts(places, "places", &place_charts());
+    // Three service arms, each with a dot per PCN, in the scatter against deprivation.
+    let scatter = svg_element(places, "places-posts-imd").unwrap_or_default();
+    let marks = data_marks(scatter);
+    assert_eq!(
+        marks.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [3, 3, 3],
+        "{marks:?}"
+    );
+    // Ranked by wait and by connected share: one dot per PCN, each PCN named. LEA VALE PCN
+    // reported no link worker, so as_is refers nobody there: the ranked arm is capitation, the
+    // first with a wait in every PCN.
+    for id in ["places-waits-ranked", "places-connected-ranked"] {
+        let svg = svg_element(places, id).unwrap_or_default();
+        assert_eq!(data_marks(svg), [("#D55E00".to_string(), 3)], "{id}");
+        assert!(
+            svg.contains(">\nLEA VALE PCN\n<"),
+            "{id}: LEA VALE PCN not named"
+        );
+    }
+    assert!(places.contains("PCNs by wait under capitation, longest first"));
+    for code in ["U91286", "U50130", "U62122"] {
+        assert!(places.contains(code), "PCN {code} not listed");
+    }
+    // The ICB table: the ICB with its PCNs, then a row per arm, and the whole run.
+    assert!(places.contains("(QHG)"), "no ICB row");
+    assert!(places.contains("3 PCNs"), "no PCN count");
+    assert!(places.contains("<th>GP consultations: difference from the baseline</th>"));
+    assert!(
+        !places.contains("by region"),
+        "one region needs no region table"
+    );
+    assert!(places.contains("by the run: arm"));
+    // The allocation rules compared by fifth of England's PCNs, with a reading in words.
+    assert!(places.contains("The allocation rules compared"));
+    assert!(
+        places.contains("<th>fifth of PCNs: arm (rule)</th>"),
+        "no table by fifth"
+    );
+    assert!(places.contains(" deprived fifth"), "no fifth named");
+    assert!(
+        places.contains("Under <strong>need</strong>, the PCNs of q"),
+        "no reading of the comparison"
+    );
+    assert!(places.contains("posts per 10,000 patients against"));
+    assert!(
+        places.contains("do not overlap") || places.contains("cannot tell these waits apart"),
+        "the reading does not weigh the intervals"
+    );
+    // The escaped scenario name, and the header counts the real patients.
+    assert!(html.contains("three PCNs &amp; their &lt;posts&gt;"));
+    assert!(
+        !html.contains("<p class=\"sub\">0 patients"),
+        "patients not counted"
+    );
+    browser_check(&dir, &dir.join("out/report.html"), &place_charts());
+}
+
+#[test]
+fn synthetic_pcns_have_places_without_deprivation_or_allocation() {
+    let dir = crate::tempdir();
+    let html = run_with_report(dir.path(), THREE_SYNTHETIC_PCNS);
+    let places = section(&html, "places");
+    // No IMD: no scatter against deprivation, but a note saying why.
+    assert!(svg_element(places, "places-posts-imd").is_none());
+    assert!(places.contains("have no deprivation score"));
+    let ranked: Vec<(&str, &str)> = place_charts()
+        .into_iter()
+        .filter(|(id, _)| id.ends_with("-ranked"))
+        .collect();
+    check_charts(places, "synthetic places", &ranked);
+    assert!(places.contains("belong to no ICB"));
+    assert!(places.contains("by the run: arm"));
+    // One service arm: nothing to compare.
+    assert!(!places.contains("The allocation rules compared"));
+    assert!(svg_element(places, "places-allocation-posts").is_none());
+}
+
+#[test]
+fn a_garbled_or_missing_table_by_place_is_a_clear_error() {
+    let dir = crate::tempdir();
+    run_with_report(dir.path(), THREE_SYNTHETIC_PCNS);
+    let out = dir.path().join("out");
+    let pcns = out.join("pcns.csv");
+    let text = read(&pcns);
+    let garbled = text.replacen(",3000,", ",three thousand,", 1);
+    assert_ne!(garbled, text, "no patients cell to garble in\n{text:.400}");
+    std::fs::write(&pcns, garbled).unwrap_or_else(|e| panic!("{e}"));
+    let error = match RunDir::read(&out) {
+        Ok(_) => panic!("a garbled pcns.csv was read"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("pcns.csv") && error.contains("`three thousand` is not a number"),
+        "{error}"
+    );
+    // `sprx report` refuses it before reading: the manifest's checksum no longer matches.
+    let refused = sprx(&["report", &out.to_string_lossy()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("pcns.csv"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::write(&pcns, text.replace("lw_posts_per_10k_patients", "posts"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let error = RunDir::read(&out)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        error.contains("no column lw_posts_per_10k_patients"),
+        "{error}"
+    );
+
+    std::fs::write(&pcns, &text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(out.join("icbs.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let error = RunDir::read(&out)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        error.contains("cannot read") && error.contains("icbs.csv"),
+        "{error}"
+    );
+}
+
+/// The ranked chart keeps a thousand PCNs legible: no label per PCN, a dot for each.
+#[test]
+fn a_ranked_chart_of_many_places_has_a_dot_each_and_no_names() {
+    use sprx::report::charts::{ChartSpec, PALETTE, RANKED_LABELS_MAX, Ranked, ranked_chart};
+    let spec = ChartSpec {
+        id: "t",
+        title: "test",
+        x_desc: "weeks",
+        y_desc: "PCN",
+    };
+    let items = |n: usize| -> Vec<Ranked> {
+        (0..n)
+            .map(|i| Ranked {
+                label: format!("PCN NUMBER {i}"),
+                value: (n - i) as f64,
+                ci: Some(((n - i) as f64 - 1.0, (n - i) as f64 + 1.0)),
+            })
+            .collect()
+    };
+    let many = ranked_chart(&spec, ("arm", PALETTE[0]), &items(1266)).expect("draws");
+    assert_eq!(data_marks(&many), [("#0072B2".to_string(), 1266)]);
+    assert!(
+        !many.contains("PCN NUMBER"),
+        "names on a chart of 1,266 PCNs"
+    );
+    let few = ranked_chart(&spec, ("arm", PALETTE[0]), &items(RANKED_LABELS_MAX)).expect("draws");
+    assert_eq!(
+        data_marks(&few),
+        [("#0072B2".to_string(), RANKED_LABELS_MAX)]
+    );
+    for i in [0, RANKED_LABELS_MAX - 1] {
+        assert!(
+            few.contains(&format!(">\nPCN NUMBER {i}\n<")),
+            "PCN {i} not named"
+        );
+    }
 }
 
 #[test]
@@ -372,7 +656,7 @@ fn console_errors(log: &str) -> Vec<&str> {
         .collect()
 }
 
-fn browser_check(dir: &Path, page: &Path) {
+fn browser_check(dir: &Path, page: &Path, charts: &[(&str, &str)]) {
     let Some(chromium) = chromium() else {
         crate::cannot_run(
             "chromium not installed (set SPRX_CHROMIUM) — browser rendering not checked",
@@ -384,7 +668,7 @@ fn browser_check(dir: &Path, page: &Path) {
     std::fs::write(dir.join("report.dom.html"), &dom)
         .unwrap_or_else(|e| panic!("cannot keep the DOM: {e}"));
     assert!(dom.contains("</html>"), "no DOM from chromium; log:\n{log}");
-    check_charts(&dom, "chromium DOM");
+    check_charts(&dom, "chromium DOM", charts);
     let errors = console_errors(&log);
     assert!(errors.is_empty(), "console errors:\n{}", errors.join("\n"));
 

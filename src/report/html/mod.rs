@@ -8,6 +8,7 @@
 
 mod bands;
 mod format;
+mod places;
 mod sections;
 
 use std::fmt::Write as _;
@@ -27,7 +28,7 @@ use crate::params::fmt_num;
 pub const REPORT_FILE: &str = "report.html";
 
 /// Every chart the report can hold: (id, title). The report test checks each one rendered.
-pub const CHARTS: [(&str, &str); 20] = [
+pub const CHARTS: [(&str, &str); 24] = [
     (
         "eval-gp",
         "Evaluation lens: change in referred patients' GP use",
@@ -78,6 +79,22 @@ pub const CHARTS: [(&str, &str); 20] = [
         "Share of accepted referrals that connect, by deprivation quintile",
     ),
     ("costs", "Cost per year: difference from the baseline"),
+    (
+        "places-posts-imd",
+        "Link-worker posts per 10,000 patients against PCN deprivation",
+    ),
+    (
+        "places-waits-ranked",
+        "Wait for a link worker by PCN, ranked",
+    ),
+    (
+        "places-connected-ranked",
+        "Share of accepted referrals connected, by PCN, ranked",
+    ),
+    (
+        "places-allocation-posts",
+        "Link-worker posts per 10,000 patients by fifth of PCNs by deprivation",
+    ),
 ];
 
 fn title_of(id: &str) -> &'static str {
@@ -159,7 +176,7 @@ fn always(_: &Report) -> bool {
 }
 
 /// The report's sections, in page order.
-const SECTIONS: [Section; 12] = [
+const SECTIONS: [Section; 13] = [
     Section {
         id: "headline",
         heading: "Headline results",
@@ -207,6 +224,12 @@ const SECTIONS: [Section; 12] = [
         heading: "Equity",
         shown: always,
         body: sections::equity,
+    },
+    Section {
+        id: "places",
+        heading: "Places",
+        shown: places::shown,
+        body: places::places,
     },
     Section {
         id: "costs-section",
@@ -267,6 +290,8 @@ tr.group td { font-weight: 700; background: #fafafa; }
 .wide { overflow-x: auto; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.88rem; }
 .note { color: var(--muted); font-size: 0.95rem; }
+table.places td { white-space: nowrap; }
+table.places td.text { white-space: normal; }
 "#;
 
 /// The whole report as HTML.
@@ -314,7 +339,7 @@ fn header(report: &Report, out: &mut String) {
     let _ = write!(
         out,
         "<p class=\"sub\">{} patients · {} replicates · {} service weeks · baseline arm <strong>{}</strong></p></header>",
-        fmt_num(patients(scenario) as f64),
+        fmt_num(patients(report.run)),
         report.replicates,
         report.run.weekly.weeks,
         escape(&report.baseline)
@@ -340,12 +365,24 @@ pub(super) fn figure(out: &mut String, id: &str, svg: &str, caption: &str) {
     );
 }
 
-fn patients(scenario: &Value) -> u64 {
-    let p = &scenario["population"];
-    ["pcns", "practices_per_pcn", "patients_per_practice"]
-        .iter()
-        .map(|k| p[k].as_u64().unwrap_or(0))
-        .product()
+/// Registered patients of the run: from `icbs.csv` for real places (their lists are the
+/// places table's), else the synthetic population's size.
+fn patients(run: &RunDir) -> f64 {
+    let from_places = run.places.as_ref().and_then(|t| {
+        let all = t
+            .areas
+            .rows
+            .iter()
+            .find(|r| t.areas.text(r, "level") == "all")?;
+        t.areas.number(all, "patients")
+    });
+    from_places.unwrap_or_else(|| {
+        let p = &run.summary["scenario"]["population"];
+        ["pcns", "practices_per_pcn", "patients_per_practice"]
+            .iter()
+            .map(|k| p[k].as_u64().unwrap_or(0) as f64)
+            .product()
+    })
 }
 
 fn narrative(out: &mut String, n: &Value) {
