@@ -1,47 +1,88 @@
 //! Engine throughput on the reference scenario (MODEL.md defaults; 1 PCN of 5 practices ×
 //! 9,600 patients; 52 warm-up + 260 service weeks; the four arms no_sp, bolted_on, fitting_in,
-//! belonging), in patient-weeks: 4 arms × 312 weeks × 48,000 patients per replicate.
+//! belonging).
 //!
-//! `cargo bench --bench engine` reports time per replicate and throughput in patient-weeks per
-//! second; ns per patient-week is 1e9 / throughput. The two-thread group runs two replicates on
-//! two threads: compare its time per replicate with the one-thread group for the speed-up.
+//! Throughput is in **population patient-weeks**: one patient simulated for one week, all arms
+//! together (48,000 × 312 = 15.0 million per replicate). ns per population patient-week is
+//! 1e9 / throughput.
+//!
+//! Groups (`cargo bench --bench engine`):
+//! - `reference_1_thread`: one replicate, four arms, one thread: the headline figure;
+//! - `reference_2_threads`: two replicates on two threads (speed-up over replicates);
+//! - `pcns_of_one_replicate`: one replicate of two reference PCNs on one and on two threads
+//!   (speed-up over the PCNs of a replicate);
+//! - `arm_cost`: the shared population alone (no_sp) and no_sp with one service arm each: the
+//!   difference is what that arm costs on top of the population.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sprx::engine::Plan;
 use sprx::engine::runner::{run_replicates, with_threads};
+use sprx::model::pcn::Layout;
 
-fn patient_weeks_per_replicate(plan: &Plan) -> u64 {
-    plan.arms.len() as u64 * u64::from(plan.weeks + plan.warmup_weeks) * plan.patients()
+/// Population patient-weeks of one replicate: every patient for every week, once whatever the
+/// number of arms.
+fn population_weeks(plan: &Plan) -> u64 {
+    u64::from(plan.weeks + plan.warmup_weeks) * plan.patients()
 }
 
-fn engine(c: &mut Criterion) {
+fn run(plan: &Plan, threads: usize, replicates: &[u32]) {
+    with_threads(Some(threads), || run_replicates(plan, replicates, &|_| {}))
+        .expect("pool")
+        .expect("runs");
+}
+
+fn reference(c: &mut Criterion) {
     let plan = Plan::reference(2);
-    let per_replicate = patient_weeks_per_replicate(&plan);
+    let per_replicate = population_weeks(&plan);
 
     let mut one = c.benchmark_group("reference_1_thread");
     one.sample_size(10);
     one.throughput(Throughput::Elements(per_replicate));
-    one.bench_function("replicate", |b| {
-        b.iter(|| {
-            with_threads(Some(1), || run_replicates(&plan, &[0], &|| {}))
-                .expect("pool")
-                .expect("runs")
-        })
-    });
+    one.bench_function("replicate", |b| b.iter(|| run(&plan, 1, &[0])));
     one.finish();
 
     let mut two = c.benchmark_group("reference_2_threads");
     two.sample_size(10);
     two.throughput(Throughput::Elements(2 * per_replicate));
-    two.bench_function("two_replicates", |b| {
-        b.iter(|| {
-            with_threads(Some(2), || run_replicates(&plan, &[0, 1], &|| {}))
-                .expect("pool")
-                .expect("runs")
-        })
-    });
+    two.bench_function("two_replicates", |b| b.iter(|| run(&plan, 2, &[0, 1])));
     two.finish();
 }
 
-criterion_group!(benches, engine);
+fn pcns_of_one_replicate(c: &mut Criterion) {
+    let mut plan = Plan::reference(1);
+    plan.pcns = Plan::synthetic_pcns(2, &Layout::uniform(5, 9_600));
+    let mut group = c.benchmark_group("pcns_of_one_replicate");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(population_weeks(&plan)));
+    for threads in [1, 2] {
+        group.bench_function(format!("two_pcns_{threads}_threads"), |b| {
+            b.iter(|| run(&plan, threads, &[0]))
+        });
+    }
+    group.finish();
+}
+
+fn arm_cost(c: &mut Criterion) {
+    let reference = Plan::reference(1);
+    let mut group = c.benchmark_group("arm_cost");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(population_weeks(&reference)));
+    let with_arms = |names: &[&str]| {
+        let mut plan = reference.clone();
+        plan.arms.retain(|a| names.contains(&a.name.as_str()));
+        plan
+    };
+    for names in [
+        &["no_sp"][..],
+        &["no_sp", "bolted_on"],
+        &["no_sp", "fitting_in"],
+        &["no_sp", "belonging"],
+    ] {
+        let plan = with_arms(names);
+        group.bench_function(names.join("+"), |b| b.iter(|| run(&plan, 1, &[0])));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, reference, pcns_of_one_replicate, arm_cost);
 criterion_main!(benches);

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::args::{MemoryArgs, parse_threads};
@@ -12,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sprx::engine::Plan;
 use sprx::engine::budget::{self, Job, REPORT_ROW_BYTES};
 use sprx::engine::runner::{self, RunError};
+use sprx::output::files::MemoryRecord;
 use sprx::output::{self, Lock, Manifest, PlacesRecord, RUN_LOCK_FILE, RunRecord, RunResults};
 use sprx::scenario::{Scenario, limits};
 
@@ -56,7 +58,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let plan = scenario.plan();
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    check_size(&plan, threads, &args)?;
+    let memory_estimate = check_size(&plan, threads, &args)?;
     let places = places_record(&scenario, &plan);
     if !args.quiet {
         for line in places.iter().flat_map(PlacesRecord::log_lines) {
@@ -67,19 +69,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     // Fail on an unusable or busy directory now, not after the simulation.
     let mut out = args.out.as_deref().map(OutDir::open).transpose()?;
     let replicates: Vec<u32> = (0..plan.replicates).collect();
-    let bar = progress_bar(
-        u64::from(plan.replicates) * plan.pcns.len() as u64,
-        args.quiet,
-    );
+    let progress = Progress::new(&plan, args.quiet);
     let started = chrono::Local::now();
     let clock = Instant::now();
     let (outcomes, threads) = runner::with_threads(Some(threads), || {
-        let tick = || bar.inc(1);
+        let tick = |pcn| progress.unit_done(pcn);
         let outcomes = runner::run_replicates_cancellable(&plan, &replicates, &tick, &interrupt);
         (outcomes, rayon::current_num_threads())
     })
     .map_err(|e| anyhow!(e))?;
-    bar.finish_and_clear();
+    progress.bar.finish_and_clear();
     let outcomes = match outcomes {
         Ok(o) => o,
         Err(RunError::Cancelled) => return Err(interrupted(out.as_ref()).into()),
@@ -109,6 +108,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             finished: finished.to_rfc3339(),
             elapsed_seconds: elapsed.as_secs_f64(),
             hostname: output::hostname(),
+            memory: Some(MemoryRecord {
+                estimate_bytes: memory_estimate as u64,
+                peak_rss_bytes: output::peak_rss_bytes(),
+            }),
             files: Default::default(),
         };
         let record = RunRecord {
@@ -159,8 +162,9 @@ fn places_record(scenario: &Scenario, plan: &Plan) -> Option<PlacesRecord> {
 }
 
 /// Refuses, before anything is written, a run that would not fit in memory or whose run
-/// directory would be too large (exit 2, with the estimate).
-fn check_size(plan: &Plan, threads: usize, args: &RunArgs) -> anyhow::Result<()> {
+/// directory would be too large (exit 2, with the estimate). Returns the estimated peak
+/// memory of the simulation, for the manifest.
+fn check_size(plan: &Plan, threads: usize, args: &RunArgs) -> anyhow::Result<f64> {
     let cost = plan.cost();
     let job = Job {
         what: "this run",
@@ -176,7 +180,7 @@ fn check_size(plan: &Plan, threads: usize, args: &RunArgs) -> anyhow::Result<()>
     if let Some(dir) = &args.out {
         budget::check_run_dir(&cost, dir).map_err(BadInput)?;
     }
-    Ok(())
+    Ok(budget::memory_estimate(&cost, &job, 0.0))
 }
 
 /// The output directory of a run, locked against other sprx processes from before the
@@ -246,20 +250,62 @@ fn interrupted(out: Option<&OutDir>) -> Interrupted {
     })
 }
 
-/// Units are (replicate, PCN) pairs, the runner's unit of work.
-fn progress_bar(units: u64, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// The progress of a run: population patient-weeks simulated (the bar, its rate and ETA,
+/// so that PCNs of different sizes count for what they cost) and (replicate, PCN) units done
+/// of the total (the message).
+struct Progress {
+    bar: ProgressBar,
+    /// Population patient-weeks of one unit of each PCN: patients × (warm-up + service weeks).
+    unit_weeks: Vec<u64>,
+    units: u64,
+    done: AtomicU64,
+}
+
+impl Progress {
+    fn new(plan: &Plan, quiet: bool) -> Progress {
+        let weeks = u64::from(plan.warmup_weeks) + u64::from(plan.weeks);
+        let unit_weeks: Vec<u64> = plan.pcns.iter().map(|p| p.patients() * weeks).collect();
+        let replicates = u64::from(plan.replicates);
+        let total = unit_weeks.iter().sum::<u64>().saturating_mul(replicates);
+        let units = replicates.saturating_mul(plan.pcns.len() as u64);
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {msg}  patient-weeks {per_sec:0}  ETA {eta}",
+            )
+            .map(|s| s.progress_chars("=> "));
+            if let Ok(style) = style {
+                bar.set_style(style);
+            }
+            bar
+        };
+        let progress = Progress {
+            bar,
+            unit_weeks,
+            units,
+            done: AtomicU64::new(0),
+        };
+        progress.bar.set_message(progress.message(0));
+        progress
     }
-    let bar = ProgressBar::with_draw_target(Some(units), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} replicate-PCNs  {per_sec}  ETA {eta}",
-    )
-    .map(|s| s.progress_chars("=> "));
-    if let Ok(style) = style {
-        bar.set_style(style);
+
+    fn message(&self, done: u64) -> String {
+        if self.unit_weeks.len() > 1 {
+            format!("{done}/{} PCN runs", self.units)
+        } else {
+            format!("{done}/{} replicates", self.units)
+        }
     }
-    bar
+
+    /// One (replicate, PCN) unit finished, on any thread.
+    fn unit_done(&self, pcn: u32) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let weeks = self.unit_weeks.get(pcn as usize).copied().unwrap_or(0);
+        self.bar.inc(weeks);
+        self.bar.set_message(self.message(done));
+    }
 }
 
 fn header(s: &Scenario, elapsed: Duration, threads: usize) -> String {

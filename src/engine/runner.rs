@@ -29,12 +29,12 @@ pub enum RunError {
     Failed(#[from] EngineError),
 }
 
-/// Runs the given replicates of a plan on the current rayon pool. `tick` is called once per
-/// finished (replicate, PCN) unit, from any thread, for progress reporting.
+/// Runs the given replicates of a plan on the current rayon pool. `tick` is called with the
+/// PCN's index once per finished (replicate, PCN) unit, from any thread, for progress reporting.
 pub fn run_replicates(
     plan: &Plan,
     replicates: &[u32],
-    tick: &(dyn Fn() + Sync),
+    tick: &(dyn Fn(u32) + Sync),
 ) -> Result<Vec<ReplicateOutcome>, RunError> {
     run_replicates_cancellable(plan, replicates, tick, &Cancel::new())
 }
@@ -44,7 +44,7 @@ pub fn run_replicates(
 pub fn run_replicates_cancellable(
     plan: &Plan,
     replicates: &[u32],
-    tick: &(dyn Fn() + Sync),
+    tick: &(dyn Fn(u32) + Sync),
     cancel: &Cancel,
 ) -> Result<Vec<ReplicateOutcome>, RunError> {
     let staffing = staffing(plan);
@@ -76,7 +76,7 @@ pub fn run_replicates_cancellable(
                         )
                         .map(|(outcomes, _)| outcomes)
                         .map_err(RunError::Failed);
-                        tick();
+                        tick(pcn);
                         out
                     })
                     .collect::<Result<_, _>>()?;

@@ -389,7 +389,7 @@ mod tests {
     #[test]
     fn pcns_add_up_to_the_run_and_the_run_row_is_the_summary() {
         let plan = uneven_plan();
-        let outcomes = run_replicates(&plan, &[0, 1], &|| {}).expect("the plan runs");
+        let outcomes = run_replicates(&plan, &[0, 1], &|_| {}).expect("the plan runs");
         let staffing = crate::engine::replicate::staffing(&plan);
         let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::Pcn));
         let all = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::All));
@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn posts_follow_the_allocation_and_no_sp_has_none() {
         let plan = uneven_plan();
-        let outcomes = run_replicates(&plan, &[0], &|| {}).expect("the plan runs");
+        let outcomes = run_replicates(&plan, &[0], &|_| {}).expect("the plan runs");
         let staffing = crate::engine::replicate::staffing(&plan);
         let pcns = place_results(&plan, &staffing, &outcomes, groups(&plan, PlaceLevel::Pcn));
         for pcn in &pcns {

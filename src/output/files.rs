@@ -124,10 +124,23 @@ pub struct Manifest {
     pub finished: String,
     pub elapsed_seconds: f64,
     pub hostname: Option<String>,
+    /// The memory the run was estimated to need before it started, and what it used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryRecord>,
     /// The run's other files with their size and SHA-256 (filled in when they are written).
     /// Written last, the manifest marks the directory complete when these match.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, FileRecord>,
+}
+
+/// Estimated and measured peak memory of a run, in bytes.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemoryRecord {
+    /// The estimate the size check compared with the memory budget.
+    pub estimate_bytes: u64,
+    /// Peak resident memory of the process when the results were summarised (`VmHWM`), where
+    /// the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Everything a run directory is written from.

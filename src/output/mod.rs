@@ -33,3 +33,12 @@ pub fn hostname() -> Option<String> {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
 }
+
+/// Peak resident memory of this process so far (`VmHWM` in `/proc/self/status`), where the OS
+/// reports it; for the manifest, beside the estimate the run was checked against.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -623,7 +623,7 @@ pub fn run_shard(
     let result = with_threads(Some(threads), || {
         let result = todo.par_iter().try_for_each(|&p| {
             let plan = point_plan(sweep, &base, &values[p]).map_err(SweepError::Runtime)?;
-            let tick = || progress.unit_done();
+            let tick = |_| progress.unit_done();
             let outcomes = run_replicates_cancellable(&plan, &replicates, &tick, &opts.cancel)
                 .map_err(|e| match e {
                     RunError::Cancelled => SweepError::Interrupted(String::new()),

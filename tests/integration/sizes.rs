@@ -164,3 +164,81 @@ fn sweeps_are_refused_for_their_largest_point_and_their_outputs() {
     );
     assert!(!out_dir.exists());
 }
+
+/// Runs a scenario (or the default) with extra arguments and returns the manifest's memory
+/// record: (estimate, measured peak RSS) in bytes.
+fn estimate_and_peak(dir: &Path, scenario: Option<&str>, extra: &[&str]) -> (f64, f64) {
+    let out = dir.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut args = vec!["run"];
+    if let Some(file) = scenario {
+        args.push(file);
+    }
+    let out_arg = s(&out);
+    args.extend_from_slice(&["--quiet", "--out", &out_arg]);
+    args.extend_from_slice(extra);
+    crate::ok(&args);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&crate::read(&out.join("manifest.json")))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let memory = &manifest["memory"];
+    let number = |key: &str| {
+        memory[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no memory.{key} in {manifest}"))
+    };
+    (number("estimate_bytes"), number("peak_rss_bytes"))
+}
+
+/// The memory estimate that refuses oversized runs stays true: within 25% of the measured
+/// peak on runs of different shapes (one unit, units on two threads with results kept, several
+/// PCNs, a large PCN).
+#[test]
+fn the_memory_estimate_is_within_a_quarter_of_the_measured_peak() {
+    if !Path::new("/proc/self/status").exists() {
+        crate::cannot_run("no /proc/self/status to measure peak memory");
+        return;
+    }
+    let dir = tempdir();
+    let four_pcns = write(
+        dir.path(),
+        "four.toml",
+        "[run]\nreplicates = 2\n[population]\npcns = 4\npractices_per_pcn = 2\npatients_per_practice = 10000\n",
+    );
+    let large = write(
+        dir.path(),
+        "large.toml",
+        "[run]\nreplicates = 1\nweeks = 156\n[population]\npcns = 1\npractices_per_pcn = 10\npatients_per_practice = 15000\n",
+    );
+    let cases: [(&str, Option<&Path>, &[&str]); 4] = [
+        (
+            "default, 1 replicate, 1 thread",
+            None,
+            &["--replicates", "1", "--threads", "1"],
+        ),
+        (
+            "default, 4 replicates, 2 threads",
+            None,
+            &["--replicates", "4", "--threads", "2"],
+        ),
+        (
+            "4 PCNs, 2 replicates, 2 threads",
+            Some(&four_pcns),
+            &["--threads", "2"],
+        ),
+        (
+            "150,000 patients in one PCN",
+            Some(&large),
+            &["--threads", "1"],
+        ),
+    ];
+    for (what, scenario, extra) in cases {
+        let file = scenario.map(s);
+        let (estimate, peak) = estimate_and_peak(dir.path(), file.as_deref(), extra);
+        let ratio = estimate / peak;
+        assert!(
+            (0.75..=1.25).contains(&ratio),
+            "{what}: estimated {estimate:.0} bytes, measured peak {peak:.0} ({ratio:.2}×)"
+        );
+    }
+}

@@ -14,7 +14,8 @@ fn an_arm_without_link_workers_consults_exactly_like_no_sp() {
         arm("no_link_workers", Preset::Belonging, |p| p.lw_per_pcn = 0),
     ];
     let plan = small(arms, 2);
-    let outcomes = sprx::engine::runner::run_replicates(&plan, &[0, 1], &|| {}).expect("plan runs");
+    let outcomes =
+        sprx::engine::runner::run_replicates(&plan, &[0, 1], &|_| {}).expect("plan runs");
     assert_eq!(outcomes.len(), 2, "one outcome per replicate");
     for r in &outcomes {
         let (no_sp, none) = (&r.arms[0], &r.arms[1]);

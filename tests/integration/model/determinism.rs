@@ -9,7 +9,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let plan = small(default_arms(), 4);
     let reps: Vec<u32> = (0..4).collect();
     let run = |threads| {
-        with_threads(Some(threads), || run_replicates(&plan, &reps, &|| {}))
+        with_threads(Some(threads), || run_replicates(&plan, &reps, &|_| {}))
             .expect("pool starts")
             .expect("plan runs")
     };
@@ -35,8 +35,8 @@ fn results_do_not_depend_on_the_thread_count() {
 #[test]
 fn a_replicate_does_not_depend_on_which_other_replicates_run() {
     let plan = small(default_arms(), 3);
-    let all = run_replicates(&plan, &[0, 1, 2], &|| {}).expect("runs");
-    let alone = run_replicates(&plan, &[2], &|| {}).expect("runs");
+    let all = run_replicates(&plan, &[0, 1, 2], &|_| {}).expect("runs");
+    let alone = run_replicates(&plan, &[2], &|_| {}).expect("runs");
     assert_eq!((all.len(), alone.len()), (3, 1));
     assert_eq!((all[2].replicate, alone[0].replicate), (2, 2));
     assert_eq!(all[2].arms.len(), alone[0].arms.len());
@@ -91,7 +91,9 @@ fn a_real_pcn_sees_the_same_draws_alone_or_among_others() {
 fn unequal_pcns_merge_into_the_sum_of_their_own_runs() {
     use sprx::engine::replicate::run_pcn;
     let plan = places_plan();
-    let merged = run_replicates(&plan, &[0], &|| {}).expect("runs").remove(0);
+    let merged = run_replicates(&plan, &[0], &|_| {})
+        .expect("runs")
+        .remove(0);
     let first = run_pcn(&plan, 0, 0).expect("runs");
     let second = run_pcn(&plan, 0, 1).expect("runs");
     for (arm, outcome) in merged.arms.iter().enumerate() {

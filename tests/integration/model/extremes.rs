@@ -6,7 +6,7 @@ use super::{arm, small};
 
 fn outcomes(change: impl Fn(&mut sprx::params::Params)) -> Vec<sprx::engine::ArmOutcome> {
     let plan = small(vec![arm("belonging", Preset::Belonging, change)], 1);
-    sprx::engine::runner::run_replicates(&plan, &[0], &|| {})
+    sprx::engine::runner::run_replicates(&plan, &[0], &|_| {})
         .expect("runs")
         .remove(0)
         .arms

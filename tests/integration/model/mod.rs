@@ -69,7 +69,7 @@ pub fn reference(replicates: u32) -> Plan {
 pub fn run(plan: &Plan) -> Vec<Vec<Vec<f64>>> {
     let replicates: Vec<u32> = (0..plan.replicates).collect();
     let outcomes =
-        sprx::engine::runner::run_replicates(plan, &replicates, &|| {}).expect("the plan runs");
+        sprx::engine::runner::run_replicates(plan, &replicates, &|_| {}).expect("the plan runs");
     outcomes
         .iter()
         .map(|r| {
