@@ -197,7 +197,14 @@ pub fn run_pcn_staffed(
                         base,
                         slot_of: &arm.slot_of,
                     };
-                    Some(evaluate(&arm.referrals, &trace, base, plan.weeks))
+                    let followup = plan.arms[i].params.eval_followup_weeks;
+                    Some(evaluate(
+                        &arm.referrals,
+                        &trace,
+                        base,
+                        plan.weeks,
+                        followup,
+                    ))
                 }
                 _ => None,
             };

@@ -34,6 +34,9 @@ pub struct NeedTables {
     pub penalty: [f64; 64],
     /// Σ u_k over the needs in each of the 64 possible sets.
     pub uplift: [f64; 64],
+    /// Weekly crisis onset probability by quintile, `crisis_rate·m_crisis[q]` clamped to
+    /// [0, 1] (MODEL.md §9.1); all 0 when crises are off.
+    pub crisis_onset: [f64; 5],
 }
 
 impl NeedTables {
@@ -62,6 +65,7 @@ impl NeedTables {
             equilibrium,
             penalty: sum_over(&p.need_wellbeing_penalty),
             uplift: sum_over(&p.need_gp_uplift),
+            crisis_onset: std::array::from_fn(|q| (p.crisis_rate * p.m_crisis[q]).clamp(0.0, 1.0)),
         }
     }
 }

@@ -51,6 +51,9 @@ pub struct Population<'a> {
     pub quintile_sizes: [u64; 5],
     /// Events of followed patients, for traces (`None`, the default, follows nobody).
     pub events: Option<EventLog>,
+    /// GP consultations of each practice's patients in each warm-up week (week-major), from
+    /// which an arm with limited GP capacity brings its backlog to week 0 (MODEL.md §9.2).
+    pub warmup_demand: Vec<Vec<u32>>,
 }
 
 /// Every patient of the PCN, practice by practice: a practice with its own quintile mix draws
@@ -103,17 +106,39 @@ impl<'a> Population<'a> {
             history: keep_history.then(|| History::new(n, weeks)),
             quintile_sizes,
             events: None,
+            warmup_demand: Vec::with_capacity(warmup_weeks as usize),
         };
-        population.warm_up(warmup_weeks);
+        population.warm_up(warmup_weeks, &layout.list_sizes);
         Ok(population)
     }
 
-    /// Weeks −warmup..−1: only the patients' own processes run, nothing is recorded.
-    fn warm_up(&mut self, warmup_weeks: u32) {
+    /// Weeks −warmup..−1: only the patients' own processes run; nothing is recorded but each
+    /// practice's consultations (for GP capacity, MODEL.md §9.2).
+    fn warm_up(&mut self, warmup_weeks: u32, list_sizes: &[u32]) {
         for week in -i64::from(warmup_weeks)..0 {
-            for patient in self.patients.iter_mut() {
-                patient.live_week(week, self.p, self.tables);
+            let mut demand = Vec::with_capacity(list_sizes.len());
+            let mut rest = self.patients.as_mut_slice();
+            for &size in list_sizes {
+                let (practice, tail) = rest.split_at_mut((size as usize).min(rest.len()));
+                rest = tail;
+                let mut consults = 0u32;
+                for patient in practice {
+                    let c = patient.live_week(week, self.p, self.tables);
+                    consults += u32::from(c != Consultation::None);
+                }
+                demand.push(consults);
             }
+            self.warmup_demand.push(demand);
+        }
+    }
+
+    /// This week's GP consultations of each practice's patients (MODEL.md §9.2 demand before
+    /// an arm's own changes), into `out`.
+    pub fn practice_demand(&self, layout: &Layout, out: &mut Vec<u32>) {
+        out.clear();
+        out.resize(layout.practices(), 0);
+        for &i in &self.consulting {
+            out[layout.practice_of(i)] += 1;
         }
     }
 
@@ -145,6 +170,7 @@ impl<'a> Population<'a> {
         let mut events = if FOLLOW { self.events.as_mut() } else { None };
         for (i, patient) in self.patients.iter_mut().enumerate() {
             let needs_before = patient.needs;
+            let crisis_before = patient.crisis_left;
             let consultation = patient.live_week(i64::from(week), p, tables);
             let code = consult_code(consultation);
             let q = usize::from(patient.q);
@@ -153,6 +179,7 @@ impl<'a> Population<'a> {
             activation_sum += patient.activation;
             rec.q_wellbeing_sum[q] += w;
             low += u64::from(w <= p.low_wellbeing_threshold);
+            rec.in_crisis += u64::from(patient.in_crisis());
             self.consults[i] = code;
             if let Some((consults, wellbeing)) = history.as_mut() {
                 consults[i] = u8::from(code != NO_CONSULT);
@@ -168,7 +195,7 @@ impl<'a> Population<'a> {
                 }
             }
             if FOLLOW && let Some(log) = events.as_deref_mut() {
-                log.lived(week, i as u32, needs_before, patient, consultation);
+                log.lived(week, i as u32, (needs_before, crisis_before), patient, consultation);
             }
         }
         rec.wellbeing_sum = wellbeing_sum;
