@@ -198,13 +198,7 @@ pub fn run_pcn_staffed(
                         slot_of: &arm.slot_of,
                     };
                     let followup = plan.arms[i].params.eval_followup_weeks;
-                    Some(evaluate(
-                        &arm.referrals,
-                        &trace,
-                        base,
-                        plan.weeks,
-                        followup,
-                    ))
+                    Some(evaluate(&arm.referrals, &trace, base, plan.weeks, followup))
                 }
                 _ => None,
             };

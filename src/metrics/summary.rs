@@ -235,10 +235,7 @@ fn q_wellbeing(m: &MetricInputs, q: usize) -> f64 {
 
 /// A count of quintile `q` per 1,000 of the quintile's patients per year.
 fn q_rate(m: &MetricInputs, count: u64, q: usize) -> f64 {
-    ratio(
-        count as f64 * 52.0 * 1000.0,
-        m.totals.q_patients[q] as f64,
-    )
+    ratio(count as f64 * 52.0 * 1000.0, m.totals.q_patients[q] as f64)
 }
 
 /// MODEL.md §9.2: the mean over service weeks of `ΣB_t / ΣC`. Capacity is the same every

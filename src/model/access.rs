@@ -95,7 +95,12 @@ impl GpAccess {
     /// Runs the week's recursion for every practice and returns the totals.
     pub fn close_week(&mut self) -> AccessWeek {
         let mut week = AccessWeek::default();
-        for ((b, &c), d) in self.backlog.iter_mut().zip(&self.capacity).zip(&self.demand) {
+        for ((b, &c), d) in self
+            .backlog
+            .iter_mut()
+            .zip(&self.capacity)
+            .zip(&self.demand)
+        {
             let step = backlog_week(c, *b, *d as f64, self.giveup);
             week.delivered += step.delivered;
             week.unmet += step.unmet;
@@ -142,7 +147,10 @@ mod tests {
         access.add(1, 3);
         let week = access.close_week();
         assert_eq!(week.delivered, 123.0);
-        assert_eq!((week.unmet, week.backlog_start, week.backlog_end), (0.0, 0.0, 0.0));
+        assert_eq!(
+            (week.unmet, week.backlog_start, week.backlog_end),
+            (0.0, 0.0, 0.0)
+        );
     }
 
     #[test]

@@ -398,8 +398,7 @@ impl<'a> Pcn<'a> {
         let patient = *patient;
         let offer = if consultation != Consultation::None {
             self.gp_offer(i, consultation, &patient, week)
-        } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week)
-        {
+        } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week) {
             self.other_route_offer(&patient, patient.trust, week)
         } else {
             None
@@ -606,7 +605,9 @@ impl<'a> Pcn<'a> {
                 if report.generated > 0 {
                     let who = (week, case.patient, slot);
                     let generated = report.generated;
-                    let gp = access.as_mut().map(|a| (a, layout.practice_of(case.patient)));
+                    let gp = access
+                        .as_mut()
+                        .map(|a| (a, layout.practice_of(case.patient)));
                     let history = history.as_mut();
                     count_generated(rec, history, events, who, patient, generated, gp);
                 }

@@ -195,7 +195,13 @@ impl<'a> Population<'a> {
                 }
             }
             if FOLLOW && let Some(log) = events.as_deref_mut() {
-                log.lived(week, i as u32, (needs_before, crisis_before), patient, consultation);
+                log.lived(
+                    week,
+                    i as u32,
+                    (needs_before, crisis_before),
+                    patient,
+                    consultation,
+                );
             }
         }
         rec.wellbeing_sum = wellbeing_sum;

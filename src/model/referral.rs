@@ -146,7 +146,13 @@ pub fn eligible_for_other_routes(patient: &Patient, consultation: Consultation, 
 /// for the patient's needs, trust `τ` and activation `a` in the arm: one uniform `u` decides
 /// both, a self-referral below `p_self = self_referral·τ·a`, an agency referral (only with a
 /// present structural need) in the next `agency_referral`.
-pub fn other_route(needs: NeedSet, trust: f64, activation: f64, u: f64, p: &Params) -> Option<Route> {
+pub fn other_route(
+    needs: NeedSet,
+    trust: f64,
+    activation: f64,
+    u: f64,
+    p: &Params,
+) -> Option<Route> {
     let p_self = self_referral_probability(trust, activation, p);
     if u < p_self {
         Some(Route::SelfReferral)
@@ -196,13 +202,20 @@ mod tests {
     }
 
     #[test]
-    fn other_routes_need_an_idle_patient_out_of_cooldown_without_a_consultation_and_with_a_need()
-    {
+    fn other_routes_need_an_idle_patient_out_of_cooldown_without_a_consultation_and_with_a_need() {
         let lonely = patient(1);
         assert!(eligible_for_other_routes(&lonely, Consultation::None, 0));
         assert!(!eligible_for_other_routes(&lonely, Consultation::Social, 0));
-        assert!(!eligible_for_other_routes(&lonely, Consultation::Medical, 0));
-        assert!(!eligible_for_other_routes(&patient(0), Consultation::None, 0));
+        assert!(!eligible_for_other_routes(
+            &lonely,
+            Consultation::Medical,
+            0
+        ));
+        assert!(!eligible_for_other_routes(
+            &patient(0),
+            Consultation::None,
+            0
+        ));
         let mut cooling = patient(1);
         cooling.cooldown_until = 10;
         assert!(!eligible_for_other_routes(&cooling, Consultation::None, 9));
@@ -228,7 +241,11 @@ mod tests {
         assert_eq!(route(STRUCTURAL, 0.4), None);
         let lonely = 1;
         assert_eq!(route(lonely, 0.09), Some(Route::SelfReferral));
-        assert_eq!(route(lonely, 0.2), None, "no agency referral without a structural need");
+        assert_eq!(
+            route(lonely, 0.2),
+            None,
+            "no agency referral without a structural need"
+        );
         // Both routes off: nothing, whatever the draw.
         let off = Params::default();
         assert_eq!(other_route(STRUCTURAL, 1.0, 1.0, 0.0, &off), None);

@@ -190,10 +190,9 @@ fn describe(kind: EventKind, offer: &mut Option<(bool, Route)>, week: &mut Week)
             *offer = Some((inappropriate, route));
             return;
         }
-        EventKind::Accepted { trust } => format!(
-            "{} — accepted (trust {trust:.2})",
-            offer_text(offer.take())
-        ),
+        EventKind::Accepted { trust } => {
+            format!("{} — accepted (trust {trust:.2})", offer_text(offer.take()))
+        }
         EventKind::Declined { cooldown_until } => format!(
             "{} — declined (no new offer before week {cooldown_until})",
             offer_text(offer.take())

@@ -54,7 +54,10 @@ fn a_crisis_history_is_the_same_in_every_arm() {
                 }
                 let own = pcn.touched[slot as usize].crisis_left;
                 let twin = population.patients[i].crisis_left;
-                assert_eq!(own, twin, "week {week}, patient {i}: crisis differs from the twin");
+                assert_eq!(
+                    own, twin,
+                    "week {week}, patient {i}: crisis differs from the twin"
+                );
                 compared += 1;
                 ever_in_crisis += u64::from(own > 0);
             }
@@ -80,7 +83,10 @@ fn crises_are_counted_alike_in_every_arm_and_raise_social_consultations() {
     let t = outcomes[0].totals();
     let share = t.in_crisis as f64 / t.patients as f64;
     assert!(share > 0.15 && share < 0.25, "share in crisis {share}");
-    assert!(t.social > outcomes[2].totals().social, "crises add social consultations");
+    assert!(
+        t.social > outcomes[2].totals().social,
+        "crises add social consultations"
+    );
     assert_eq!(outcomes[2].totals().in_crisis, 0);
 }
 
@@ -96,7 +102,10 @@ fn an_arm_without_link_workers_consults_exactly_like_no_sp_with_every_mechanism_
     let (no_sp, none) = (&outcomes[0], &outcomes[1]);
     assert!(none.pathway.accepted > 0, "referrals were made");
     let t = none.totals();
-    assert!(t.route_accepted[1] > 0 && t.route_accepted[2] > 0, "non-GP routes were used");
+    assert!(
+        t.route_accepted[1] > 0 && t.route_accepted[2] > 0,
+        "non-GP routes were used"
+    );
     for (a, b) in no_sp.weekly.iter().zip(&none.weekly) {
         assert_eq!(
             (a.medical, a.social, a.generated, a.q_consults, a.in_crisis),
@@ -110,8 +119,14 @@ fn an_arm_without_link_workers_consults_exactly_like_no_sp_with_every_mechanism_
     // Nobody is helped, so follow-up wellbeing changes as the twins' does: no effect.
     let eval = none.eval.as_ref().expect("evaluated");
     assert!(eval.followup > 0);
-    assert_eq!(eval.followup_wellbeing_start, eval.twin_followup_wellbeing_start);
-    assert_eq!(eval.followup_wellbeing_end, eval.twin_followup_wellbeing_end);
+    assert_eq!(
+        eval.followup_wellbeing_start,
+        eval.twin_followup_wellbeing_start
+    );
+    assert_eq!(
+        eval.followup_wellbeing_end,
+        eval.twin_followup_wellbeing_end
+    );
 }
 
 #[test]
@@ -160,11 +175,26 @@ fn capacity_far_above_demand_leaves_no_backlog_and_delivers_the_demand() {
         p.gp_capacity_per_1000 = 100_000.0;
     })]);
     for (u, a) in unlimited[0].weekly.iter().zip(&ample[0].weekly) {
-        assert_eq!(without_access(u), without_access(a), "capacity changes no patient");
+        assert_eq!(
+            without_access(u),
+            without_access(a),
+            "capacity changes no patient"
+        );
         assert_eq!((u.gp_unmet, u.gp_backlog, u.gp_capacity), (0.0, 0.0, 0.0));
-        assert_eq!(u.gp_delivered, u.consults() as f64, "unlimited: delivered = demand");
-        assert_eq!(a.gp_delivered, a.consults() as f64, "ample: delivered = demand");
-        assert_eq!((a.gp_unmet, a.gp_backlog, a.gp_backlog_start), (0.0, 0.0, 0.0));
+        assert_eq!(
+            u.gp_delivered,
+            u.consults() as f64,
+            "unlimited: delivered = demand"
+        );
+        assert_eq!(
+            a.gp_delivered,
+            a.consults() as f64,
+            "ample: delivered = demand"
+        );
+        assert_eq!(
+            (a.gp_unmet, a.gp_backlog, a.gp_backlog_start),
+            (0.0, 0.0, 0.0)
+        );
         assert!(a.gp_capacity > 0.0);
     }
 }
@@ -177,12 +207,15 @@ fn binding_capacity_delivers_at_most_capacity_and_accounts_for_every_request() {
     for w in &outcomes[0].weekly {
         assert!(w.gp_delivered <= w.gp_capacity + 1e-9);
         // Conservation: what came in (backlog + demand) is delivered, abandoned or carried.
-        let balance = w.gp_backlog_start + w.consults() as f64
-            - (w.gp_delivered + w.gp_unmet + w.gp_backlog);
+        let balance =
+            w.gp_backlog_start + w.consults() as f64 - (w.gp_delivered + w.gp_unmet + w.gp_backlog);
         assert!(balance.abs() < 1e-6, "{balance}");
     }
     let t = outcomes[0].totals();
-    assert!(t.gp_unmet > 0.0 && t.gp_backlog_start > 0.0, "capacity binds");
+    assert!(
+        t.gp_unmet > 0.0 && t.gp_backlog_start > 0.0,
+        "capacity binds"
+    );
     // The warm-up already filled the backlog: week 0 starts with one.
     assert!(outcomes[0].weekly[0].gp_backlog_start > 0.0);
 }
@@ -206,8 +239,14 @@ fn self_referrals_skip_the_answer_and_declined_agency_referrals_cool_down() {
     ]);
     let s = outcomes[0].totals();
     assert!(s.route_offered[1] > 0);
-    assert_eq!(s.route_offered[1], s.route_accepted[1], "a self-referral is accepted");
-    assert_eq!((s.declined, s.route_offered[0], s.route_offered[2]), (0, 0, 0));
+    assert_eq!(
+        s.route_offered[1], s.route_accepted[1],
+        "a self-referral is accepted"
+    );
+    assert_eq!(
+        (s.declined, s.route_offered[0], s.route_offered[2]),
+        (0, 0, 0)
+    );
     assert_eq!(s.offered_inappropriate, 0);
     let a = outcomes[1].totals();
     assert!(a.route_offered[2] > 0);
@@ -217,7 +256,10 @@ fn self_referrals_skip_the_answer_and_declined_agency_referrals_cool_down() {
     for t in [&s, &a] {
         for r in 0..3 {
             assert_eq!(t.q_route_offered[r].iter().sum::<u64>(), t.route_offered[r]);
-            assert_eq!(t.q_route_accepted[r].iter().sum::<u64>(), t.route_accepted[r]);
+            assert_eq!(
+                t.q_route_accepted[r].iter().sum::<u64>(),
+                t.route_accepted[r]
+            );
         }
         assert_eq!(t.route_offered.iter().sum::<u64>(), t.offered);
         assert_eq!(t.route_accepted.iter().sum::<u64>(), t.accepted);
@@ -260,4 +302,63 @@ fn frequent_attenders_are_referred_with_more_recent_social_consultations() {
     let (v1, recency) = (mean(&outcomes[1]), mean(&outcomes[2]));
     assert!(recency > v1, "n_recent at referral {recency} vs {v1}");
     assert!(outcomes[2].totals().offered > outcomes[1].totals().offered);
+}
+
+#[test]
+fn traces_show_crises_of_fixed_length_and_the_route_of_each_offer() {
+    use sprx::engine::replicate::run_pcn_following;
+    use sprx::model::observe::EventKind;
+    use sprx::model::referral::Route;
+    let arms = vec![
+        arm("no_sp", Preset::NoSp, all_on),
+        arm("belonging", Preset::Belonging, |p| {
+            all_on(p);
+            p.crisis_weeks = 9;
+        }),
+    ];
+    // Crises are population-stage: the arms differ in crisis_weeks, so each has its own.
+    let plan = small(arms, 1);
+    let everyone: Vec<u32> = (0..plan.patients() as u32).collect();
+    let (outcomes, logs) =
+        run_pcn_following(&plan, 0, 0, &everyone, &mut |_, _, _| {}).expect("runs");
+    let Some((own, _)) = logs[1].as_ref() else {
+        panic!("no events kept");
+    };
+    let mut started: std::collections::HashMap<u32, i32> = Default::default();
+    let mut crises = 0;
+    let mut by_route = [0u64; 3];
+    for e in own.events() {
+        match e.kind {
+            EventKind::CrisisStarts { weeks } => {
+                assert_eq!(weeks, 9);
+                assert!(
+                    started.insert(e.patient, e.week).is_none(),
+                    "crisis within a crisis"
+                );
+            }
+            EventKind::CrisisEnds => {
+                // A crisis that began in the warm-up or before the trace ends without a start.
+                if let Some(start) = started.remove(&e.patient) {
+                    assert_eq!(e.week - start, 9, "patient {}", e.patient);
+                    crises += 1;
+                }
+            }
+            EventKind::Offered { route, .. } => {
+                by_route[route as usize] += 1;
+                if route != Route::Gp {
+                    assert!(!matches!(
+                        e.kind,
+                        EventKind::Offered {
+                            inappropriate: true,
+                            ..
+                        }
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(crises > 20, "{crises} complete crises");
+    assert_eq!(by_route, outcomes[1].totals().route_offered);
+    assert!(by_route.iter().all(|&n| n > 0), "{by_route:?}");
 }
