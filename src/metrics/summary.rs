@@ -167,8 +167,8 @@ pub static SUMMARY_METRICS: &[SummaryMetric] = metrics! {
         });
     "eval_in_crisis_share", "share of the cohort", "cohort patients in crisis in their referral week (MODEL.md §9.1)",
         |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.in_crisis as f64, e.cohort as f64));
-    "eval_n_recent_mean", "social consultations", "mean n_recent at referral over the cohort: social consultations in the recency_weeks before the referral week (MODEL.md §9.1)",
-        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.n_recent_sum as f64, e.cohort as f64));
+    "eval_n_recent_mean", "social consultations", "mean n_recent at referral over the cohort: social consultations in the recency_weeks before the referral week (MODEL.md §9.1; empty unless recency_gain or crisis_rate > 0)",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.n_recent_sum as f64, e.n_recent_known as f64));
     "in_crisis_share", "share of patient-weeks", "patients in crisis (MODEL.md §9.1)",
         |m| ratio(m.totals.in_crisis as f64, m.totals.patients as f64);
     "gp_delivered_per_1000_per_year", "per 1,000 patients per year", "GP appointments delivered (MODEL.md §9.2); every consultation when capacity is unlimited",

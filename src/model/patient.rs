@@ -217,7 +217,26 @@ impl Patient {
     /// and `a`). Clears the `attended` flag once it has been used.
     #[inline(always)]
     pub fn live_week(&mut self, week: i64, p: &Params, tables: &NeedTables) -> Consultation {
-        self.update_crisis(week, tables, p);
+        if tables.trap() {
+            self.live_week_with::<true>(week, p, tables)
+        } else {
+            self.live_week_with::<false>(week, p, tables)
+        }
+    }
+
+    /// [`Patient::live_week`], with MODEL.md §9.1's rules (crises, the `n_recent` history) if
+    /// `TRAP` ([`NeedTables::trap`]). Compiled twice, so that loops over every patient pick
+    /// the variant once and v1.0's step carries none of §9.1.
+    #[inline(always)]
+    pub fn live_week_with<const TRAP: bool>(
+        &mut self,
+        week: i64,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> Consultation {
+        if TRAP {
+            self.update_crisis(week, tables, p);
+        }
         let mut rng = self.key.stream(Purpose::PatientWeek, week);
         let draws = [rng.next_u64(), rng.next_u64(), rng.next_u64()];
         let attended = self.attended.checked_sub(1).map(usize::from);
@@ -235,7 +254,7 @@ impl Patient {
 
         let bonus = if attended.is_some() { p.g_att } else { 0.0 };
         let target = self.w_base - tables.penalty[usize::from(self.needs)] + bonus;
-        let target = if self.in_crisis() {
+        let target = if TRAP && self.in_crisis() {
             target - p.crisis_penalty
         } else {
             target
@@ -248,9 +267,11 @@ impl Patient {
         self.activation += p.activation_drift * (self.a0 - self.activation);
 
         let u = unit_f64(rng.next_u64());
-        let consultation = self.consultation(u, p, tables);
-        self.recent_social =
-            (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
+        let consultation = self.consultation_with::<TRAP>(u, p, tables);
+        if TRAP {
+            self.recent_social =
+                (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
+        }
         consultation
     }
 
@@ -290,6 +311,17 @@ impl Patient {
     /// `consult_p_max` (≤ 1) is part of MODEL.md's rule.
     #[inline(always)]
     pub fn raw_consult_probabilities(&self, p: &Params, tables: &NeedTables) -> (f64, f64) {
+        self.raw_consult_probabilities_with::<true>(p, tables)
+    }
+
+    /// [`Patient::raw_consult_probabilities`], ignoring crises unless `CRISES` (a patient is
+    /// never in crisis when crises are off).
+    #[inline(always)]
+    fn raw_consult_probabilities_with<const CRISES: bool>(
+        &self,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> (f64, f64) {
         let factor = p.consult_activation_intercept - p.consult_activation_slope * self.activation;
         let p_med = self.p_med * factor;
         let low = if self.wellbeing <= p.low_wellbeing_threshold {
@@ -299,7 +331,7 @@ impl Patient {
         };
         let uplift = tables.uplift[usize::from(self.needs)];
         // A crisis adds f·crisis_uplift before the activation factor and the holding relief.
-        let uplift = if self.in_crisis() {
+        let uplift = if CRISES && self.in_crisis() {
             uplift + p.crisis_uplift
         } else {
             uplift
@@ -315,7 +347,17 @@ impl Patient {
     /// medical if `u < min(p_med, cap)`, else social if `u < min(p_med + p_soc, cap)`.
     #[inline(always)]
     pub fn consultation(&self, u: f64, p: &Params, tables: &NeedTables) -> Consultation {
-        let (p_med, p_any) = self.raw_consult_probabilities(p, tables);
+        self.consultation_with::<true>(u, p, tables)
+    }
+
+    #[inline(always)]
+    fn consultation_with<const CRISES: bool>(
+        &self,
+        u: f64,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> Consultation {
+        let (p_med, p_any) = self.raw_consult_probabilities_with::<CRISES>(p, tables);
         let cap = p.consult_p_max;
         if u < if p_med < cap { p_med } else { cap } {
             Consultation::Medical

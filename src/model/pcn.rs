@@ -248,6 +248,7 @@ impl<'a> Pcn<'a> {
         rec.q_wellbeing_sum = base.q_wellbeing_sum;
         rec.low_wellbeing = base.low_wellbeing;
         rec.activation_sum = base.activation_sum;
+        // Crises are exogenous: the population's count is every arm's (tested).
         rec.in_crisis = base.in_crisis;
         self.log_untouched_weeks(week, population);
         if !self.service {
@@ -372,6 +373,7 @@ impl<'a> Pcn<'a> {
     }
 
     /// A touched patient's own week, replacing the population's patient in the week's sums.
+    #[inline]
     fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
         let twin = &population.patients[i as usize];
@@ -491,7 +493,8 @@ impl<'a> Pcn<'a> {
             inappropriate,
             route,
             in_crisis: patient.in_crisis(),
-            n_recent: patient.n_recent(p.recency_weeks),
+            n_recent: (p.recency_gain > 0.0 || p.crisis_rate > 0.0)
+                .then(|| patient.n_recent(p.recency_weeks)),
             first_of_patient,
             first_session_week: None,
             sessions: 0,
@@ -961,8 +964,6 @@ fn replace_in_sums(
     rec.wellbeing_sum += own.wellbeing - twin.wellbeing;
     rec.q_wellbeing_sum[q] += own.wellbeing - twin.wellbeing;
     rec.activation_sum += own.activation - twin.activation;
-    // Crises are exogenous, so this is always 0; kept so the sums hold whatever the rules.
-    rec.in_crisis = rec.in_crisis + u64::from(own.in_crisis()) - u64::from(twin.in_crisis());
     let low = |w: f64| u64::from(w <= p.low_wellbeing_threshold);
     rec.low_wellbeing = rec.low_wellbeing - low(twin.wellbeing) + low(own.wellbeing);
     match consultation(twin_code) {

@@ -66,8 +66,9 @@ pub struct Referral {
     pub route: Route,
     /// The patient was in crisis in the week of acceptance (MODEL.md §9.1).
     pub in_crisis: bool,
-    /// The patient's `n_recent` in the week of acceptance (MODEL.md §9.1).
-    pub n_recent: u32,
+    /// The patient's `n_recent` in the week of acceptance (MODEL.md §9.1), if the arm runs
+    /// §9.1 (otherwise the history it is read from is not kept).
+    pub n_recent: Option<u32>,
     /// The patient's first accepted referral: the one the evaluation follows (MODEL.md §7).
     pub first_of_patient: bool,
     /// Week of the first session with a link worker, if any.

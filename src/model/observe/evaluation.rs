@@ -179,8 +179,10 @@ pub struct EvalTally {
     pub twin_wellbeing_after: f64,
     /// Cohort patients in crisis in their referral week (MODEL.md §9.1).
     pub in_crisis: u64,
-    /// Σ `n_recent` at referral over the cohort (MODEL.md §9.1).
+    /// Σ `n_recent` at referral over the cohort patients it is known for (arms running
+    /// MODEL.md §9.1), and their number.
     pub n_recent_sum: u64,
+    pub n_recent_known: u64,
     /// Cohort patients whose follow-up week `r + eval_followup_weeks` is a service week, and
     /// their wellbeing in weeks `r` and `r + eval_followup_weeks`, in the arm and for the twin
     /// (MODEL.md §9.1: what evaluations measure).
@@ -204,6 +206,7 @@ impl EvalTally {
         self.twin_wellbeing_after += o.twin_wellbeing_after;
         self.in_crisis += o.in_crisis;
         self.n_recent_sum += o.n_recent_sum;
+        self.n_recent_known += o.n_recent_known;
         self.followup += o.followup;
         self.followup_wellbeing_start += o.followup_wellbeing_start;
         self.followup_wellbeing_end += o.followup_wellbeing_end;
@@ -254,7 +257,10 @@ pub fn evaluate(
         t.twin_wellbeing_before += tw_before;
         t.twin_wellbeing_after += tw_after;
         t.in_crisis += u64::from(r.in_crisis);
-        t.n_recent_sum += u64::from(r.n_recent);
+        if let Some(n) = r.n_recent {
+            t.n_recent_sum += u64::from(n);
+            t.n_recent_known += 1;
+        }
         if has_followup(week, followup_weeks, weeks) {
             let later = week + followup_weeks as i32;
             t.followup += 1;

@@ -290,16 +290,22 @@ fn zero_recency_gain_and_crisis_rate_are_v1() {
 
 #[test]
 fn frequent_attenders_are_referred_with_more_recent_social_consultations() {
+    // The arms share one population, which keeps the n_recent history because one of them
+    // reads it; the v1 arm does not report it.
     let outcomes = run(vec![
         arm("no_sp", Preset::NoSp, |_| {}),
         arm("v1", Preset::FittingIn, |_| {}),
         arm("recency", Preset::FittingIn, |p| p.recency_gain = 1.0),
+        arm("tiny_gain", Preset::FittingIn, |p| p.recency_gain = 1e-9),
     ]);
+    let v1_eval = outcomes[1].eval.as_ref().expect("evaluated");
+    assert_eq!((v1_eval.n_recent_known, v1_eval.n_recent_sum), (0, 0));
     let mean = |o: &ArmOutcome| {
         let e = o.eval.as_ref().expect("evaluated");
+        assert_eq!(e.n_recent_known, e.cohort);
         e.n_recent_sum as f64 / e.cohort as f64
     };
-    let (v1, recency) = (mean(&outcomes[1]), mean(&outcomes[2]));
+    let (v1, recency) = (mean(&outcomes[3]), mean(&outcomes[2]));
     assert!(recency > v1, "n_recent at referral {recency} vs {v1}");
     assert!(outcomes[2].totals().offered > outcomes[1].totals().offered);
 }

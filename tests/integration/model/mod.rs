@@ -350,6 +350,7 @@ pub fn assert_evals_equal(
         twin_wellbeing_after,
         in_crisis,
         n_recent_sum,
+        n_recent_known,
         followup,
         followup_wellbeing_start,
         followup_wellbeing_end,
@@ -369,6 +370,7 @@ pub fn assert_evals_equal(
         twin_consults_after,
         in_crisis,
         n_recent_sum,
+        n_recent_known,
         followup
     );
     for (name, x, y) in [
