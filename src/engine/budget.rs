@@ -19,16 +19,18 @@ pub const FALLBACK_MEMORY: u64 = 4 << 30;
 /// cut down (fewer replicates or weeks) than written; a spreadsheet opens about a million rows.
 pub const MAX_OUTPUT_BYTES: u64 = 50 << 30;
 
-/// Average bytes of a `weekly.csv` row: 60 numbers in shortest round-trip form (measured on the
-/// default scenario: about 560), rounded up.
-pub const WEEKLY_ROW_BYTES: u64 = 640;
+/// Average bytes of a `weekly.csv` row: 102 numbers in shortest round-trip form (measured on the
+/// default scenario: about 560 in v1.0; MODEL.md §9's 40 columns add about 80 bytes when its
+/// mechanisms are off, mostly zeros, and about 140 when they are on), rounded up.
+pub const WEEKLY_ROW_BYTES: u64 = 768;
 
-/// Average bytes of a `replicates.csv` row: 55 metrics, most of them 17-digit fractions.
-pub const REPLICATE_ROW_BYTES: u64 = 1100;
+/// Average bytes of a `replicates.csv` row: 100 metrics, most of them 17-digit fractions (about
+/// 1,300 bytes with MODEL.md §9 off, 1,700 with it on).
+pub const REPLICATE_ROW_BYTES: u64 = 2048;
 
-/// Memory of a `weekly.csv` row read back for the report (`sprx run --report`): 60 f64s and a
+/// Memory of a `weekly.csv` row read back for the report (`sprx run --report`): 102 f64s and a
 /// vector header.
-pub const REPORT_ROW_BYTES: u64 = 512;
+pub const REPORT_ROW_BYTES: u64 = 1024;
 
 /// Average bytes of a `pcns.csv` row: 13 place columns and 114 metric cells (measured on runs
 /// over one ICB: about 1,400 to 1,800), rounded up.

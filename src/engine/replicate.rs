@@ -26,7 +26,11 @@ fn group_arms(plan: &Plan) -> Vec<Group> {
             .iter_mut()
             .find(|g| same_population(&plan.arms[g.arms[0]].params, &arm.params))
         {
-            Some(g) => g.arms.push(i),
+            Some(g) => {
+                g.arms.push(i);
+                // n_recent is kept for the whole population if any of its arms reads it.
+                g.tables.recency |= arm.params.recency_gain > 0.0;
+            }
             None => groups.push(Group {
                 arms: vec![i],
                 tables: NeedTables::new(&arm.params),
@@ -197,7 +201,8 @@ pub fn run_pcn_staffed(
                         base,
                         slot_of: &arm.slot_of,
                     };
-                    Some(evaluate(&arm.referrals, &trace, base, plan.weeks))
+                    let followup = plan.arms[i].params.eval_followup_weeks;
+                    Some(evaluate(&arm.referrals, &trace, base, plan.weeks, followup))
                 }
                 _ => None,
             };

@@ -157,7 +157,68 @@ pub static SUMMARY_METRICS: &[SummaryMetric] = metrics! {
     "eval_wellbeing_effect", "WEMWBS points", "causal effect on wellbeing: naive minus counterfactual change",
         |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| {
             ratio((e.wellbeing_after - e.wellbeing_before) - (e.twin_wellbeing_after - e.twin_wellbeing_before), e.cohort as f64)
+        });    "eval_wellbeing_followup_naive_change", "WEMWBS points", "change in the cohort's wellbeing from the referral week to eval_followup_weeks later, as evaluations measure it (MODEL.md §9.1)",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.followup_wellbeing_end - e.followup_wellbeing_start, e.followup as f64));
+    "eval_wellbeing_followup_counterfactual_change", "WEMWBS points", "the same follow-up change for the same patients in the no_sp arm",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.twin_followup_wellbeing_end - e.twin_followup_wellbeing_start, e.followup as f64));
+    "eval_wellbeing_followup_effect", "WEMWBS points", "causal effect on follow-up wellbeing: naive minus counterfactual follow-up change",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| {
+            ratio((e.followup_wellbeing_end - e.followup_wellbeing_start) - (e.twin_followup_wellbeing_end - e.twin_followup_wellbeing_start), e.followup as f64)
         });
+    "eval_in_crisis_share", "share of the cohort", "cohort patients in crisis in their referral week (MODEL.md §9.1)",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.in_crisis as f64, e.cohort as f64));
+    "eval_n_recent_mean", "social consultations", "mean n_recent at referral over the cohort: social consultations in the recency_weeks before the referral week (MODEL.md §9.1; empty unless recency_gain or crisis_rate > 0)",
+        |m| m.outcome.eval.as_ref().map_or(f64::NAN, |e| ratio(e.n_recent_sum as f64, e.n_recent_known as f64));
+    "in_crisis_share", "share of patient-weeks", "patients in crisis (MODEL.md §9.1)",
+        |m| ratio(m.totals.in_crisis as f64, m.totals.patients as f64);
+    "gp_delivered_per_1000_per_year", "per 1,000 patients per year", "GP appointments delivered (MODEL.md §9.2); every consultation when capacity is unlimited",
+        |m| m.ctx.per_1000_per_year(m.totals.gp_delivered);
+    "gp_unmet_per_1000_per_year", "per 1,000 patients per year", "GP requests abandoned unmet (MODEL.md §9.2); 0 when capacity is unlimited",
+        |m| m.ctx.per_1000_per_year(m.totals.gp_unmet);
+    "gp_wait_weeks_mean", "weeks", "mean over service weeks of backlog / weekly capacity over the arm's practices (Little's law; MODEL.md §9.2); 0 when capacity is unlimited",
+        |m| gp_wait_weeks(&m.totals);
+    "referrals_offered_gp_per_1000_per_year", "per 1,000 patients per year", "referrals offered by the GP (MODEL.md §9.3)",
+        |m| m.ctx.per_1000_per_year(m.totals.route_offered[0] as f64);
+    "referrals_accepted_gp_per_1000_per_year", "per 1,000 patients per year", "referrals by the GP accepted",
+        |m| m.ctx.per_1000_per_year(m.totals.route_accepted[0] as f64);
+    "referrals_offered_self_per_1000_per_year", "per 1,000 patients per year", "referrals offered by self-referral (MODEL.md §9.3; a self-referral counts as offered and accepted)",
+        |m| m.ctx.per_1000_per_year(m.totals.route_offered[1] as f64);
+    "referrals_accepted_self_per_1000_per_year", "per 1,000 patients per year", "referrals by self-referral accepted",
+        |m| m.ctx.per_1000_per_year(m.totals.route_accepted[1] as f64);
+    "referrals_offered_agency_per_1000_per_year", "per 1,000 patients per year", "referrals offered by another agency (MODEL.md §9.3)",
+        |m| m.ctx.per_1000_per_year(m.totals.route_offered[2] as f64);
+    "referrals_accepted_agency_per_1000_per_year", "per 1,000 patients per year", "referrals by another agency accepted",
+        |m| m.ctx.per_1000_per_year(m.totals.route_accepted[2] as f64);
+    "referrals_offered_gp_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals offered by the GP, most deprived quintile", |m| q_rate(m, m.totals.q_route_offered[0][0], 0);
+    "referrals_offered_gp_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals offered by the GP, quintile 2", |m| q_rate(m, m.totals.q_route_offered[0][1], 1);
+    "referrals_offered_gp_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals offered by the GP, quintile 3", |m| q_rate(m, m.totals.q_route_offered[0][2], 2);
+    "referrals_offered_gp_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals offered by the GP, quintile 4", |m| q_rate(m, m.totals.q_route_offered[0][3], 3);
+    "referrals_offered_gp_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals offered by the GP, least deprived quintile", |m| q_rate(m, m.totals.q_route_offered[0][4], 4);
+    "referrals_accepted_gp_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals by the GP accepted, most deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[0][0], 0);
+    "referrals_accepted_gp_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals by the GP accepted, quintile 2", |m| q_rate(m, m.totals.q_route_accepted[0][1], 1);
+    "referrals_accepted_gp_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals by the GP accepted, quintile 3", |m| q_rate(m, m.totals.q_route_accepted[0][2], 2);
+    "referrals_accepted_gp_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals by the GP accepted, quintile 4", |m| q_rate(m, m.totals.q_route_accepted[0][3], 3);
+    "referrals_accepted_gp_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals by the GP accepted, least deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[0][4], 4);
+    "referrals_offered_self_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals offered by self-referral, most deprived quintile", |m| q_rate(m, m.totals.q_route_offered[1][0], 0);
+    "referrals_offered_self_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals offered by self-referral, quintile 2", |m| q_rate(m, m.totals.q_route_offered[1][1], 1);
+    "referrals_offered_self_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals offered by self-referral, quintile 3", |m| q_rate(m, m.totals.q_route_offered[1][2], 2);
+    "referrals_offered_self_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals offered by self-referral, quintile 4", |m| q_rate(m, m.totals.q_route_offered[1][3], 3);
+    "referrals_offered_self_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals offered by self-referral, least deprived quintile", |m| q_rate(m, m.totals.q_route_offered[1][4], 4);
+    "referrals_accepted_self_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals by self-referral accepted, most deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[1][0], 0);
+    "referrals_accepted_self_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals by self-referral accepted, quintile 2", |m| q_rate(m, m.totals.q_route_accepted[1][1], 1);
+    "referrals_accepted_self_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals by self-referral accepted, quintile 3", |m| q_rate(m, m.totals.q_route_accepted[1][2], 2);
+    "referrals_accepted_self_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals by self-referral accepted, quintile 4", |m| q_rate(m, m.totals.q_route_accepted[1][3], 3);
+    "referrals_accepted_self_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals by self-referral accepted, least deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[1][4], 4);
+    "referrals_offered_agency_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals offered by another agency, most deprived quintile", |m| q_rate(m, m.totals.q_route_offered[2][0], 0);
+    "referrals_offered_agency_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals offered by another agency, quintile 2", |m| q_rate(m, m.totals.q_route_offered[2][1], 1);
+    "referrals_offered_agency_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals offered by another agency, quintile 3", |m| q_rate(m, m.totals.q_route_offered[2][2], 2);
+    "referrals_offered_agency_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals offered by another agency, quintile 4", |m| q_rate(m, m.totals.q_route_offered[2][3], 3);
+    "referrals_offered_agency_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals offered by another agency, least deprived quintile", |m| q_rate(m, m.totals.q_route_offered[2][4], 4);
+    "referrals_accepted_agency_per_1000_per_year_q1", "per 1,000 patients of the quintile per year", "referrals by another agency accepted, most deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[2][0], 0);
+    "referrals_accepted_agency_per_1000_per_year_q2", "per 1,000 patients of the quintile per year", "referrals by another agency accepted, quintile 2", |m| q_rate(m, m.totals.q_route_accepted[2][1], 1);
+    "referrals_accepted_agency_per_1000_per_year_q3", "per 1,000 patients of the quintile per year", "referrals by another agency accepted, quintile 3", |m| q_rate(m, m.totals.q_route_accepted[2][2], 2);
+    "referrals_accepted_agency_per_1000_per_year_q4", "per 1,000 patients of the quintile per year", "referrals by another agency accepted, quintile 4", |m| q_rate(m, m.totals.q_route_accepted[2][3], 3);
+    "referrals_accepted_agency_per_1000_per_year_q5", "per 1,000 patients of the quintile per year", "referrals by another agency accepted, least deprived quintile", |m| q_rate(m, m.totals.q_route_accepted[2][4], 4);
 };
 
 fn wait_quantile(m: &MetricInputs, q: f64) -> f64 {
@@ -170,6 +231,21 @@ fn wait_quantile(m: &MetricInputs, q: f64) -> f64 {
 
 fn q_wellbeing(m: &MetricInputs, q: usize) -> f64 {
     ratio(m.totals.q_wellbeing_sum[q], m.totals.q_patients[q] as f64)
+}
+
+/// A count of quintile `q` per 1,000 of the quintile's patients per year.
+fn q_rate(m: &MetricInputs, count: u64, q: usize) -> f64 {
+    ratio(count as f64 * 52.0 * 1000.0, m.totals.q_patients[q] as f64)
+}
+
+/// MODEL.md §9.2: the mean over service weeks of `ΣB_t / ΣC`. Capacity is the same every
+/// week, so it is the weeks' total backlog over their total capacity; 0 without a limit.
+fn gp_wait_weeks(totals: &WeekRecord) -> f64 {
+    if totals.gp_capacity > 0.0 {
+        totals.gp_backlog_start / totals.gp_capacity
+    } else {
+        0.0
+    }
 }
 
 fn q_consults(m: &MetricInputs, q: usize) -> f64 {

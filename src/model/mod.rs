@@ -2,6 +2,7 @@
 //! workers, community assets, referrals, and the PCN that holds them and runs the weekly
 //! schedule, and what it records as it runs ([`observe`]). A rule of the model lives in the module named after the entity it concerns.
 
+pub mod access;
 pub mod asset;
 pub mod link_worker;
 pub mod needs;

@@ -34,6 +34,23 @@ pub struct NeedTables {
     pub penalty: [f64; 64],
     /// Σ u_k over the needs in each of the 64 possible sets.
     pub uplift: [f64; 64],
+    /// Weekly crisis onset probability by quintile, `crisis_rate·m_crisis[q]` clamped to
+    /// [0, 1] (MODEL.md §9.1); all 0 when crises are off.
+    pub crisis_onset: [f64; 5],
+    /// Whether crises can happen at all (`crisis_rate` > 0).
+    pub crises: bool,
+    /// Whether patients keep the history `n_recent` is read from: some arm sharing the
+    /// population has `recency_gain` > 0, or crises are on (MODEL.md §9.1). Without either,
+    /// the weekly patient step is v1.0's, compiled without a trace of §9.1.
+    pub recency: bool,
+}
+
+impl NeedTables {
+    /// Whether the weekly patient step runs MODEL.md §9.1's rules.
+    #[inline(always)]
+    pub fn trap(&self) -> bool {
+        self.crises || self.recency
+    }
 }
 
 impl NeedTables {
@@ -62,6 +79,9 @@ impl NeedTables {
             equilibrium,
             penalty: sum_over(&p.need_wellbeing_penalty),
             uplift: sum_over(&p.need_gp_uplift),
+            crisis_onset: std::array::from_fn(|q| (p.crisis_rate * p.m_crisis[q]).clamp(0.0, 1.0)),
+            crises: p.crisis_rate > 0.0,
+            recency: p.recency_gain > 0.0,
         }
     }
 }

@@ -67,6 +67,11 @@ pub struct Patient {
     pub pathway: Pathway,
     /// Category + 1 of the asset attended last week, 0 if none (MODEL.md §6.6 `attended` flag).
     pub attended: u8,
+    /// Weeks of crisis still to run, 0 = none (MODEL.md §9.1 `crisis_left`).
+    pub crisis_left: u16,
+    /// The patient's own social consultations, one bit per week, bit 0 = the week last lived
+    /// (MODEL.md §9.1: `n_recent` is read from it; generated consultations never enter it).
+    pub recent_social: u64,
 }
 
 /// WEMWBS bounds.
@@ -178,7 +183,14 @@ impl Patient {
             }
         }
         let noise = dist.w_init.sample(&mut rng);
-        let wellbeing = clamp_wellbeing(w_base - tables.penalty[needs as usize] + noise);
+        let crisis_left = initial_crisis(key, tables.crisis_onset[q], p.crisis_weeks);
+        let target = w_base - tables.penalty[needs as usize];
+        let target = if crisis_left > 0 {
+            target - p.crisis_penalty
+        } else {
+            target
+        };
+        let wellbeing = clamp_wellbeing(target + noise);
         Patient {
             key,
             frailty,
@@ -195,6 +207,8 @@ impl Patient {
             needs,
             pathway: Pathway::Idle,
             attended: 0,
+            crisis_left,
+            recent_social: 0,
         }
     }
 
@@ -203,6 +217,26 @@ impl Patient {
     /// and `a`). Clears the `attended` flag once it has been used.
     #[inline(always)]
     pub fn live_week(&mut self, week: i64, p: &Params, tables: &NeedTables) -> Consultation {
+        if tables.trap() {
+            self.live_week_with::<true>(week, p, tables)
+        } else {
+            self.live_week_with::<false>(week, p, tables)
+        }
+    }
+
+    /// [`Patient::live_week`], with MODEL.md §9.1's rules (crises, the `n_recent` history) if
+    /// `TRAP` ([`NeedTables::trap`]). Compiled twice, so that loops over every patient pick
+    /// the variant once and v1.0's step carries none of §9.1.
+    #[inline(always)]
+    pub fn live_week_with<const TRAP: bool>(
+        &mut self,
+        week: i64,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> Consultation {
+        if TRAP {
+            self.update_crisis(week, tables, p);
+        }
         let mut rng = self.key.stream(Purpose::PatientWeek, week);
         let draws = [rng.next_u64(), rng.next_u64(), rng.next_u64()];
         let attended = self.attended.checked_sub(1).map(usize::from);
@@ -220,6 +254,11 @@ impl Patient {
 
         let bonus = if attended.is_some() { p.g_att } else { 0.0 };
         let target = self.w_base - tables.penalty[usize::from(self.needs)] + bonus;
+        let target = if TRAP && self.in_crisis() {
+            target - p.crisis_penalty
+        } else {
+            target
+        };
         let noise: f64 = StandardNormal.sample(&mut rng);
         self.wellbeing = clamp_wellbeing(
             self.wellbeing + p.lambda_w * (target - self.wellbeing) + p.sigma_w * noise,
@@ -228,7 +267,41 @@ impl Patient {
         self.activation += p.activation_drift * (self.a0 - self.activation);
 
         let u = unit_f64(rng.next_u64());
-        self.consultation(u, p, tables)
+        let consultation = self.consultation_with::<TRAP>(u, p, tables);
+        if TRAP {
+            self.recent_social =
+                (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
+        }
+        consultation
+    }
+
+    /// MODEL.md §9.1, first thing in the patient's step: a crisis under way counts down by one
+    /// week; otherwise one starts w.p. `crisis_rate·m_crisis[q]` and lasts `crisis_weeks`.
+    /// The draw has a purpose of its own and depends on nothing an arm can change, so crises
+    /// are the same in every arm; with crises off nothing is drawn.
+    #[inline(always)]
+    pub fn update_crisis(&mut self, week: i64, tables: &NeedTables, p: &Params) {
+        if self.crisis_left > 0 {
+            self.crisis_left -= 1;
+            return;
+        }
+        let onset = tables.crisis_onset[usize::from(self.q)];
+        if onset > 0.0 && unit_f64(self.key.stream(Purpose::Crisis, week).next_u64()) < onset {
+            self.crisis_left = crisis_length(p.crisis_weeks);
+        }
+    }
+
+    /// In crisis this week (after this week's countdown or start).
+    #[inline(always)]
+    pub fn in_crisis(&self) -> bool {
+        self.crisis_left > 0
+    }
+
+    /// `n_recent`: the patient's own social consultations in the `weeks` weeks before the week
+    /// last lived, that week excluded (MODEL.md §9.1). `weeks` is at most 63.
+    pub fn n_recent(&self, weeks: u32) -> u32 {
+        let window = (1u64 << weeks.min(63)) - 1;
+        ((self.recent_social >> 1) & window).count_ones()
     }
 
     /// MODEL.md §6.3 before the cap: `(p_med, p_med + p_soc)` for this week's state, with the
@@ -238,6 +311,17 @@ impl Patient {
     /// `consult_p_max` (≤ 1) is part of MODEL.md's rule.
     #[inline(always)]
     pub fn raw_consult_probabilities(&self, p: &Params, tables: &NeedTables) -> (f64, f64) {
+        self.raw_consult_probabilities_with::<true>(p, tables)
+    }
+
+    /// [`Patient::raw_consult_probabilities`], ignoring crises unless `CRISES` (a patient is
+    /// never in crisis when crises are off).
+    #[inline(always)]
+    fn raw_consult_probabilities_with<const CRISES: bool>(
+        &self,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> (f64, f64) {
         let factor = p.consult_activation_intercept - p.consult_activation_slope * self.activation;
         let p_med = self.p_med * factor;
         let low = if self.wellbeing <= p.low_wellbeing_threshold {
@@ -245,7 +329,14 @@ impl Patient {
         } else {
             0.0
         };
-        let mut p_soc = (self.frailty * tables.uplift[usize::from(self.needs)] + low) * factor;
+        let uplift = tables.uplift[usize::from(self.needs)];
+        // A crisis adds f·crisis_uplift before the activation factor and the holding relief.
+        let uplift = if CRISES && self.in_crisis() {
+            uplift + p.crisis_uplift
+        } else {
+            uplift
+        };
+        let mut p_soc = (self.frailty * uplift + low) * factor;
         if self.pathway == Pathway::Supported {
             p_soc *= 1.0 - p.holding_relief;
         }
@@ -256,7 +347,17 @@ impl Patient {
     /// medical if `u < min(p_med, cap)`, else social if `u < min(p_med + p_soc, cap)`.
     #[inline(always)]
     pub fn consultation(&self, u: f64, p: &Params, tables: &NeedTables) -> Consultation {
-        let (p_med, p_any) = self.raw_consult_probabilities(p, tables);
+        self.consultation_with::<true>(u, p, tables)
+    }
+
+    #[inline(always)]
+    fn consultation_with<const CRISES: bool>(
+        &self,
+        u: f64,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> Consultation {
+        let (p_med, p_any) = self.raw_consult_probabilities_with::<CRISES>(p, tables);
         let cap = p.consult_p_max;
         if u < if p_med < cap { p_med } else { cap } {
             Consultation::Medical
@@ -279,6 +380,29 @@ impl Patient {
     }
 }
 
+/// `crisis_weeks` as stored in `crisis_left` (the registry caps it at 520).
+fn crisis_length(crisis_weeks: u32) -> u16 {
+    u16::try_from(crisis_weeks).unwrap_or(u16::MAX)
+}
+
+/// MODEL.md §9.1 initialisation: with `onset` the patient's weekly onset probability `h`, in
+/// crisis w.p. `h·crisis_weeks/(1 + h·crisis_weeks)` (the stationary share of a crisis of fixed
+/// length followed by a geometric wait), with `crisis_left` uniform on 1..=`crisis_weeks`.
+/// Its own stream, so the other initial draws do not move.
+pub fn initial_crisis(key: Key, onset: f64, crisis_weeks: u32) -> u16 {
+    if onset <= 0.0 {
+        return 0;
+    }
+    let mut rng = key.stream(Purpose::CrisisInit, 0);
+    let length = f64::from(crisis_weeks);
+    let share = onset * length / (1.0 + onset * length);
+    if unit_f64(rng.next_u64()) >= share {
+        return 0;
+    }
+    let left = 1 + (unit_f64(rng.next_u64()) * length) as u32;
+    crisis_length(left.min(crisis_weeks))
+}
+
 /// Clamps to the WEMWBS range. Written with plain comparisons rather than `f64::clamp`, whose
 /// NaN handling costs measurably in the weekly loop (wellbeing is never NaN).
 #[inline(always)]
@@ -292,4 +416,122 @@ pub fn clamp_wellbeing(w: f64) -> f64 {
 #[inline]
 pub fn saturating_gain(x: f64, rate: f64) -> f64 {
     (x + rate.clamp(0.0, 1.0) * (1.0 - x)).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient(p: &Params) -> (Patient, NeedTables) {
+        let tables = NeedTables::new(p);
+        let dist = PatientDistributions::new(p).expect("default distributions");
+        let patient = Patient::new(Key::root(3), p, &tables, &dist, &dist.quintile_cdf);
+        (patient, tables)
+    }
+
+    #[test]
+    fn n_recent_counts_social_consultations_of_the_window_before_this_week() {
+        let (mut pt, _) = patient(&Params::default());
+        // Weeks lived, oldest first: social, none, social, social (this week, bit 0).
+        pt.recent_social = 0b1011;
+        // This week is excluded: the window is the weeks before it.
+        assert_eq!(pt.n_recent(1), 1);
+        assert_eq!(pt.n_recent(2), 1);
+        assert_eq!(pt.n_recent(3), 2);
+        assert_eq!(pt.n_recent(12), 2);
+        // A social consultation 13 weeks before this week falls out of a 12-week window.
+        pt.recent_social = 1 << 13;
+        assert_eq!(pt.n_recent(12), 0);
+        assert_eq!(pt.n_recent(13), 1);
+        pt.recent_social = u64::MAX;
+        assert_eq!(pt.n_recent(63), 63);
+    }
+
+    #[test]
+    fn only_the_patients_own_social_consultations_enter_n_recent() {
+        let p = Params::default();
+        let (mut pt, tables) = patient(&p);
+        let mut socials = Vec::new();
+        for week in 0..40 {
+            let c = pt.live_week(week, &p, &tables);
+            socials.push(c == Consultation::Social);
+            // The bit of the week just lived is its own consultation, social ones only.
+            assert_eq!(pt.recent_social & 1 == 1, c == Consultation::Social);
+        }
+        let expected = socials[40 - 13..40 - 1].iter().filter(|&&s| s).count() as u32;
+        assert_eq!(pt.n_recent(12), expected);
+    }
+
+    #[test]
+    fn a_crisis_starts_counts_down_first_thing_and_lasts_exactly_crisis_weeks() {
+        let p = Params {
+            crisis_rate: 1.0,
+            m_crisis: [1.0; 5],
+            crisis_weeks: 3,
+            ..Params::default()
+        };
+        let (mut pt, tables) = patient(&p);
+        pt.crisis_left = 0;
+        let mut in_crisis = Vec::new();
+        for week in 0..9 {
+            pt.update_crisis(week, &tables, &p);
+            in_crisis.push(pt.crisis_left);
+        }
+        // Certain onset: 3 weeks in crisis, the week the countdown reaches 0 out of it (a
+        // patient starts only from crisis_left = 0 at the start of the step), then again.
+        assert_eq!(in_crisis, [3, 2, 1, 0, 3, 2, 1, 0, 3]);
+    }
+
+    #[test]
+    fn crises_lower_the_wellbeing_target_and_raise_social_consultations() {
+        let p = Params {
+            crisis_rate: 0.5,
+            ..Params::default()
+        };
+        let (mut pt, tables) = patient(&p);
+        pt.crisis_left = 0;
+        let (med, any) = pt.raw_consult_probabilities(&p, &tables);
+        pt.crisis_left = 5;
+        let (med_c, any_c) = pt.raw_consult_probabilities(&p, &tables);
+        let factor = p.consult_activation_intercept - p.consult_activation_slope * pt.activation;
+        assert_eq!(med, med_c);
+        let uplift = pt.frailty * p.crisis_uplift * factor;
+        assert!(((any_c - any) - uplift).abs() < 1e-12);
+        // Holding relief applies to the crisis uplift too: it comes after.
+        pt.pathway = Pathway::Supported;
+        let (_, held) = pt.raw_consult_probabilities(&p, &tables);
+        assert!(((held - med) - (any_c - med) * (1.0 - p.holding_relief)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_crisis_rate_means_no_crisis_and_no_draw() {
+        let p = Params::default();
+        let (mut pt, tables) = patient(&p);
+        assert_eq!(pt.crisis_left, 0);
+        for week in -52..100 {
+            pt.live_week(week, &p, &tables);
+            assert_eq!(pt.crisis_left, 0);
+        }
+    }
+
+    #[test]
+    fn the_initial_share_in_crisis_is_the_stationary_one() {
+        let (h, weeks) = (0.01, 12);
+        let n = 40_000;
+        let mut in_crisis = 0;
+        let mut lengths = [0u32; 13];
+        for i in 0..n {
+            let left = initial_crisis(Key::root(9).child(i), h, weeks);
+            if left > 0 {
+                in_crisis += 1;
+                lengths[usize::from(left)] += 1;
+            }
+        }
+        let share = h * 12.0 / (1.0 + h * 12.0);
+        let se = (share * (1.0 - share) / n as f64).sqrt();
+        let got = f64::from(in_crisis) / n as f64;
+        assert!((got - share).abs() < 4.0 * se, "{got} vs {share}");
+        assert_eq!(lengths[0], 0);
+        assert!(lengths[1..].iter().all(|&c| c > 0), "{lengths:?}");
+    }
 }

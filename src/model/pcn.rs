@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use rand::Rng;
 
+use super::access::GpAccess;
 use super::asset::{
     Asset, attendance_probability, closure_probability, draw_capacity, initial_assets,
     opening_probability, scaled_asset_counts,
@@ -21,7 +22,8 @@ use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gai
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
-    Attendance, Outcome, Referral, accept_referral, give_up_probability, offer_referral,
+    Attendance, Outcome, Referral, Route, accept_referral, eligible_for_other_routes,
+    give_up_probability, offer_referral, other_route,
 };
 use crate::params::Params;
 use crate::params::{NEED_COUNT, QUINTILE_COUNT};
@@ -115,6 +117,17 @@ pub struct Pcn<'a> {
     /// Events of followed patients, for traces (`None`, the default, follows nobody). Each is
     /// emitted where the week's record counts the same thing.
     pub events: Option<EventLog>,
+    /// Each practice's GP appointment capacity and backlog, if limited (MODEL.md §9.2).
+    access: Option<GpAccess>,
+    /// Scratch: this week's consultations per practice as the population made them.
+    practice_demand: Vec<u32>,
+}
+
+/// A referral as it is made: who made it, and whether it is inappropriate (GP route only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Offer {
+    route: Route,
+    inappropriate: bool,
 }
 
 impl<'a> Pcn<'a> {
@@ -157,6 +170,10 @@ impl<'a> Pcn<'a> {
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
             events: None,
+            access: p
+                .gp_capacity_limited()
+                .then(|| GpAccess::new(&layout.list_sizes, &population.warmup_demand, p)),
+            practice_demand: Vec::new(),
         }
     }
 
@@ -185,6 +202,10 @@ impl<'a> Pcn<'a> {
     /// One week of the schedule (MODEL.md §3), after the population has lived the week.
     pub fn step(&mut self, week: i32, population: &Population) -> WeekRecord {
         let mut rec = WeekRecord::default();
+        if let Some(access) = self.access.as_mut() {
+            population.practice_demand(&self.layout, &mut self.practice_demand);
+            access.begin_week(&self.practice_demand);
+        }
         self.patients_week(week, population, &mut rec);
         if self.service {
             self.queue_week(week, &mut rec);
@@ -193,9 +214,26 @@ impl<'a> Pcn<'a> {
             self.staff_week(week, &mut rec);
             self.practices_week(week);
         }
+        self.record_access(&mut rec);
         self.record_stocks(&mut rec);
         self.log_waiting(week);
         rec
+    }
+
+    /// MODEL.md §9.2 after the week's consultations are all made: each practice's backlog
+    /// recursion. Without a limit, every consultation is an appointment delivered that week.
+    fn record_access(&mut self, rec: &mut WeekRecord) {
+        match self.access.as_mut() {
+            Some(access) => {
+                let week = access.close_week();
+                rec.gp_delivered = week.delivered;
+                rec.gp_unmet = week.unmet;
+                rec.gp_backlog_start = week.backlog_start;
+                rec.gp_backlog = week.backlog_end;
+                rec.gp_capacity = week.capacity;
+            }
+            None => rec.gp_delivered = rec.consults() as f64,
+        }
     }
 
     /// Step 1, in patient id order: touched patients live their own week; a consultation by an
@@ -210,12 +248,18 @@ impl<'a> Pcn<'a> {
         rec.q_wellbeing_sum = base.q_wellbeing_sum;
         rec.low_wellbeing = base.low_wellbeing;
         rec.activation_sum = base.activation_sum;
+        // Crises are exogenous: the population's count is every arm's (tested).
+        rec.in_crisis = base.in_crisis;
         self.log_untouched_weeks(week, population);
         if !self.service {
             return;
         }
         if let Some(h) = self.history.as_mut() {
             h.begin_week(self.touched.len());
+        }
+        if self.p.other_routes_open() {
+            self.every_patient_week(week, population, rec);
+            return;
         }
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let consulting = &population.consulting;
@@ -247,6 +291,74 @@ impl<'a> Pcn<'a> {
         self.touched_ids = merge_sorted(touched_ids, &newly_touched);
     }
 
+    /// Step 1 when referral routes beyond the GP are open (MODEL.md §9.3): any idle patient
+    /// with a need may be referred without consulting, so every patient is visited, in id
+    /// order. Only then: with the GP as the only route, the consulting patients suffice.
+    fn every_patient_week(&mut self, week: i32, population: &Population, rec: &mut WeekRecord) {
+        let touched_ids = std::mem::take(&mut self.touched_ids);
+        let mut newly_touched = Vec::new();
+        for i in 0..population.patients.len() as u32 {
+            let referred = if self.slot_of[i as usize] != NO_SLOT {
+                self.live_touched(i, week, population, rec);
+                false
+            } else if population.consults[i as usize] != NO_CONSULT {
+                self.consider_untouched(i, week, population, rec)
+            } else {
+                self.consider_other_routes_untouched(i, week, population, rec)
+            };
+            if referred {
+                newly_touched.push(i);
+            }
+        }
+        self.touched_ids = merge_sorted(touched_ids, &newly_touched);
+    }
+
+    /// An untouched patient who did not consult may be referred by a route beyond the GP
+    /// (MODEL.md §9.3), which touches the patient. Returns whether it did.
+    fn consider_other_routes_untouched(
+        &mut self,
+        i: u32,
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) -> bool {
+        let twin = &population.patients[i as usize];
+        if !eligible_for_other_routes(twin, Consultation::None, week) {
+            return false;
+        }
+        // Untouched, the patient has the arm's trust0 and otherwise the population's state.
+        let Some((offer, u_accept)) = self.other_route_offer(twin, self.p.trust0, week) else {
+            return false;
+        };
+        self.touch(i, twin, false);
+        self.respond(i, offer, u_accept, week, rec);
+        true
+    }
+
+    /// The week's draw of the routes beyond the GP for an eligible patient with trust `trust`:
+    /// the route, if any, and the uniform for the answer to an agency referral.
+    fn other_route_offer(&self, patient: &Patient, trust: f64, week: i32) -> Option<(Offer, f64)> {
+        let mut rng = patient.key.stream(Purpose::Route, i64::from(week));
+        let (u_route, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+        let route = other_route(patient.needs, trust, patient.activation, u_route, self.p)?;
+        let offer = Offer {
+            route,
+            inappropriate: false,
+        };
+        Some((offer, u_accept))
+    }
+
+    /// Gives the arm its own copy of a patient it has not touched yet, with the arm's trust0.
+    fn touch(&mut self, i: u32, twin: &Patient, consulted: bool) {
+        let mut patient = *twin;
+        patient.trust = self.p.trust0;
+        self.slot_of[i as usize] = self.touched.len() as u32;
+        self.touched.push(patient);
+        if let Some(h) = self.history.as_mut() {
+            h.push(consulted, patient.wellbeing);
+        }
+    }
+
     /// The week of a patient the arm has not touched is the population's, sums and events
     /// alike: a followed one's events of the week are copied from the population's log.
     fn log_untouched_weeks(&mut self, week: i32, population: &Population) {
@@ -261,32 +373,40 @@ impl<'a> Pcn<'a> {
     }
 
     /// A touched patient's own week, replacing the population's patient in the week's sums.
+    #[inline]
     fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
         let twin = &population.patients[i as usize];
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
-        let needs_before = patient.needs;
+        let before = (patient.needs, patient.crisis_left);
         let consultation = patient.live_week(i64::from(week), p, population.tables());
-        replace_in_sums(
-            rec,
-            twin,
-            population.consults[i as usize],
-            patient,
-            consultation,
-            p,
-        );
+        let twin_code = population.consults[i as usize];
+        replace_in_sums(rec, twin, twin_code, patient, consultation, p);
+        if let Some(access) = self.access.as_mut() {
+            let own = i64::from(consultation != Consultation::None);
+            let practice = self.layout.practice_of(i);
+            access.add(practice, own - i64::from(twin_code != NO_CONSULT));
+        }
         if let Some(log) = self.events.as_mut() {
-            log.lived(week, i, needs_before, patient, consultation);
+            log.lived(week, i, before, patient, consultation);
         }
         if let Some(h) = self.history.as_mut() {
             h.set(slot, consultation != Consultation::None, patient.wellbeing);
         }
-        if consultation != Consultation::None && patient.can_be_referred(week) {
-            let key = patient.key;
-            if let Some((inappropriate, u_accept)) = self.gp_offer(i, consultation, key, week) {
-                self.respond(i, inappropriate, u_accept, week, rec);
-            }
+        if !patient.can_be_referred(week) {
+            return;
+        }
+        let patient = *patient;
+        let offer = if consultation != Consultation::None {
+            self.gp_offer(i, consultation, &patient, week)
+        } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week) {
+            self.other_route_offer(&patient, patient.trust, week)
+        } else {
+            None
+        };
+        if let Some((offer, u_accept)) = offer {
+            self.respond(i, offer, u_accept, week, rec);
         }
     }
 
@@ -301,51 +421,55 @@ impl<'a> Pcn<'a> {
     ) -> bool {
         let twin = &population.patients[i as usize];
         let consultation = consultation(population.consults[i as usize]);
-        let Some((inappropriate, u_accept)) = self.gp_offer(i, consultation, twin.key, week) else {
+        let Some((offer, u_accept)) = self.gp_offer(i, consultation, twin, week) else {
             return false;
         };
-        let mut patient = *twin;
-        patient.trust = self.p.trust0;
-        self.slot_of[i as usize] = self.touched.len() as u32;
-        self.touched.push(patient);
-        if let Some(h) = self.history.as_mut() {
-            h.push(true, patient.wellbeing);
-        }
-        self.respond(i, inappropriate, u_accept, week, rec);
+        self.touch(i, twin, true);
+        self.respond(i, offer, u_accept, week, rec);
         true
     }
 
-    /// The GP's offer after a consultation (§6.4). Returns whether the referral is
-    /// inappropriate and the uniform for the patient's answer, if an offer is made.
+    /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders). Returns the
+    /// offer and the uniform for the patient's answer, if an offer is made.
     fn gp_offer(
         &self,
         i: u32,
         consultation: Consultation,
-        key: Key,
+        patient: &Patient,
         week: i32,
-    ) -> Option<(bool, f64)> {
+    ) -> Option<(Offer, f64)> {
         let buy_in = self.practices[self.practice_of(i)].buy_in;
-        let mut rng = key.stream(Purpose::Referral, i64::from(week));
+        let n_recent = patient.n_recent(self.p.recency_weeks);
+        let mut rng = patient.key.stream(Purpose::Referral, i64::from(week));
         let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
-        offer_referral(consultation, buy_in, u_offer, self.p).map(|inap| (inap, u_accept))
+        let inappropriate = offer_referral(consultation, buy_in, n_recent, u_offer, self.p)?;
+        let offer = Offer {
+            route: Route::Gp,
+            inappropriate,
+        };
+        Some((offer, u_accept))
     }
 
-    /// The patient's answer to an offer: decline (cooldown) or accept (join the queue).
-    fn respond(
-        &mut self,
-        i: u32,
-        inappropriate: bool,
-        u_accept: f64,
-        week: i32,
-        rec: &mut WeekRecord,
-    ) {
+    /// The patient's answer to an offer: decline (cooldown) or accept (join the queue). A
+    /// self-referral is the patient's own choice: accepted without a draw (MODEL.md §9.3).
+    fn respond(&mut self, i: u32, offer: Offer, u_accept: f64, week: i32, rec: &mut WeekRecord) {
         let p = self.p;
+        let Offer {
+            route,
+            inappropriate,
+        } = offer;
         rec.offered += 1;
         rec.offered_inappropriate += u64::from(inappropriate);
-        self.events
-            .record(week, i, || EventKind::Offered { inappropriate });
         let patient = &mut self.touched[self.slot_of[i as usize] as usize];
-        if !accept_referral(patient, u_accept, p) {
+        let q = usize::from(patient.q);
+        rec.route_offered[route as usize] += 1;
+        rec.q_route_offered[route as usize][q] += 1;
+        self.events.record(week, i, || EventKind::Offered {
+            inappropriate,
+            route,
+        });
+        let accepted = route == Route::SelfReferral || accept_referral(patient, u_accept, p);
+        if !accepted {
             rec.declined += 1;
             patient.cooldown_until = week.saturating_add(p.cooldown_weeks as i32);
             self.events.record(week, i, || EventKind::Declined {
@@ -357,7 +481,9 @@ impl<'a> Pcn<'a> {
         self.events.record(week, i, || EventKind::Accepted {
             trust: patient.trust,
         });
-        rec.q_accepted[usize::from(patient.q)] += 1;
+        rec.q_accepted[q] += 1;
+        rec.route_accepted[route as usize] += 1;
+        rec.q_route_accepted[route as usize][q] += 1;
         let first_of_patient = patient.referral == NO_REFERRAL;
         patient.referral = self.referrals.len() as u32;
         patient.pathway = Pathway::Waiting;
@@ -365,6 +491,10 @@ impl<'a> Pcn<'a> {
             patient: i,
             accepted_week: week,
             inappropriate,
+            route,
+            in_crisis: patient.in_crisis(),
+            n_recent: (p.recency_gain > 0.0 || p.crisis_rate > 0.0)
+                .then(|| patient.n_recent(p.recency_weeks)),
             first_of_patient,
             first_session_week: None,
             sessions: 0,
@@ -420,6 +550,7 @@ impl<'a> Pcn<'a> {
             practices,
             assets,
             events,
+            access,
             ..
         } = self;
         for (index, lw) in link_workers.iter_mut().enumerate() {
@@ -475,9 +606,13 @@ impl<'a> Pcn<'a> {
                 });
                 rec.no_capacity += u64::from(report.no_capacity);
                 if report.generated > 0 {
-                    let who = (case.patient, slot);
+                    let who = (week, case.patient, slot);
                     let generated = report.generated;
-                    count_generated(rec, history.as_mut(), events, week, who, patient, generated);
+                    let gp = access
+                        .as_mut()
+                        .map(|a| (a, layout.practice_of(case.patient)));
+                    let history = history.as_mut();
+                    count_generated(rec, history, events, who, patient, generated, gp);
                 }
                 let ending = match report.end {
                     SessionEnd::Continue => return true,
@@ -526,6 +661,8 @@ impl<'a> Pcn<'a> {
             assets,
             asset_counts,
             events,
+            access,
+            layout,
             ..
         } = self;
         for asset in assets.iter_mut().filter(|a| a.open) {
@@ -582,14 +719,15 @@ impl<'a> Pcn<'a> {
                     let id = occupant.patient;
                     events.record(week, id, || EventKind::Ended(Ending::AssetClosed));
                     if returns_to_gp(patient, week, p) {
+                        let gp = access.as_mut().map(|a| (a, layout.practice_of(id)));
                         count_generated(
                             rec,
                             history.as_mut(),
                             events,
-                            week,
-                            (id, slot),
+                            (week, id, slot),
                             patient,
                             1,
+                            gp,
                         );
                     }
                 }
@@ -860,16 +998,20 @@ fn returns_to_gp(patient: &Patient, week: i32, p: &Params) -> bool {
     u < p.closure_return
 }
 
-/// Counts GP consultations caused by the pathway, for patient `id` in touched slot `slot`.
+/// Counts GP consultations caused by the pathway, for patient `id` in touched slot `slot`;
+/// with limited GP capacity, `access` holds the patient's practice's demand (MODEL.md §9.2).
 fn count_generated(
     rec: &mut WeekRecord,
     history: Option<&mut TouchedHistory>,
     events: &mut Option<EventLog>,
-    week: i32,
-    (id, slot): (u32, usize),
+    (week, id, slot): (i32, u32, usize),
     patient: &Patient,
     n: u32,
+    access: Option<(&mut GpAccess, usize)>,
 ) {
+    if let Some((access, practice)) = access {
+        access.add(practice, i64::from(n));
+    }
     rec.generated += u64::from(n);
     events.record(week, id, || EventKind::Generated { consultations: n });
     rec.q_consults[usize::from(patient.q)] += u64::from(n);

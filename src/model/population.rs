@@ -51,6 +51,9 @@ pub struct Population<'a> {
     pub quintile_sizes: [u64; 5],
     /// Events of followed patients, for traces (`None`, the default, follows nobody).
     pub events: Option<EventLog>,
+    /// GP consultations of each practice's patients in each warm-up week (week-major), from
+    /// which an arm with limited GP capacity brings its backlog to week 0 (MODEL.md §9.2).
+    pub warmup_demand: Vec<Vec<u32>>,
 }
 
 /// Every patient of the PCN, practice by practice: a practice with its own quintile mix draws
@@ -103,17 +106,48 @@ impl<'a> Population<'a> {
             history: keep_history.then(|| History::new(n, weeks)),
             quintile_sizes,
             events: None,
+            warmup_demand: Vec::with_capacity(warmup_weeks as usize),
         };
-        population.warm_up(warmup_weeks);
+        population.warm_up(warmup_weeks, &layout.list_sizes);
         Ok(population)
     }
 
-    /// Weeks −warmup..−1: only the patients' own processes run, nothing is recorded.
-    fn warm_up(&mut self, warmup_weeks: u32) {
+    /// Weeks −warmup..−1: only the patients' own processes run; nothing is recorded but each
+    /// practice's consultations (for GP capacity, MODEL.md §9.2).
+    fn warm_up(&mut self, warmup_weeks: u32, list_sizes: &[u32]) {
+        if self.tables.trap() {
+            self.warm_up_with::<true>(warmup_weeks, list_sizes);
+        } else {
+            self.warm_up_with::<false>(warmup_weeks, list_sizes);
+        }
+    }
+
+    /// [`Population::warm_up`], with MODEL.md §9.1 if `TRAP`.
+    fn warm_up_with<const TRAP: bool>(&mut self, warmup_weeks: u32, list_sizes: &[u32]) {
         for week in -i64::from(warmup_weeks)..0 {
-            for patient in self.patients.iter_mut() {
-                patient.live_week(week, self.p, self.tables);
+            let mut demand = Vec::with_capacity(list_sizes.len());
+            let mut rest = self.patients.as_mut_slice();
+            for &size in list_sizes {
+                let (practice, tail) = rest.split_at_mut((size as usize).min(rest.len()));
+                rest = tail;
+                let mut consults = 0u32;
+                for patient in practice {
+                    let c = patient.live_week_with::<TRAP>(week, self.p, self.tables);
+                    consults += u32::from(c != Consultation::None);
+                }
+                demand.push(consults);
             }
+            self.warmup_demand.push(demand);
+        }
+    }
+
+    /// This week's GP consultations of each practice's patients (MODEL.md §9.2 demand before
+    /// an arm's own changes), into `out`.
+    pub fn practice_demand(&self, layout: &Layout, out: &mut Vec<u32>) {
+        out.clear();
+        out.resize(layout.practices(), 0);
+        for &i in &self.consulting {
+            out[layout.practice_of(i)] += 1;
         }
     }
 
@@ -125,16 +159,19 @@ impl<'a> Population<'a> {
     pub fn live_week(&mut self, week: i32) {
         // The loop is compiled twice so that a run following nobody runs exactly the loop it
         // would without an event log: no check, no saved need set, per patient.
-        if self.events.is_some() {
-            self.live_patients::<true>(week);
-        } else {
-            self.live_patients::<false>(week);
+        // So is MODEL.md §9.1's step, so that v1.0's carries none of it.
+        match (self.events.is_some(), self.tables.trap()) {
+            (true, true) => self.live_patients::<true, true>(week),
+            (true, false) => self.live_patients::<true, false>(week),
+            (false, true) => self.live_patients::<false, true>(week),
+            (false, false) => self.live_patients::<false, false>(week),
         }
     }
 
-    /// [`Population::live_week`], logging the followed patients' weeks if `FOLLOW`.
+    /// [`Population::live_week`], logging the followed patients' weeks if `FOLLOW`, with
+    /// MODEL.md §9.1 if `TRAP`.
     #[inline(always)]
-    fn live_patients<const FOLLOW: bool>(&mut self, week: i32) {
+    fn live_patients<const FOLLOW: bool, const TRAP: bool>(&mut self, week: i32) {
         let (p, tables) = (self.p, self.tables);
         let mut rec = WeekRecord::default();
         let mut wellbeing_sum = 0.0;
@@ -145,7 +182,8 @@ impl<'a> Population<'a> {
         let mut events = if FOLLOW { self.events.as_mut() } else { None };
         for (i, patient) in self.patients.iter_mut().enumerate() {
             let needs_before = patient.needs;
-            let consultation = patient.live_week(i64::from(week), p, tables);
+            let crisis_before = patient.crisis_left;
+            let consultation = patient.live_week_with::<TRAP>(i64::from(week), p, tables);
             let code = consult_code(consultation);
             let q = usize::from(patient.q);
             let w = patient.wellbeing;
@@ -153,6 +191,9 @@ impl<'a> Population<'a> {
             activation_sum += patient.activation;
             rec.q_wellbeing_sum[q] += w;
             low += u64::from(w <= p.low_wellbeing_threshold);
+            if TRAP {
+                rec.in_crisis += u64::from(patient.in_crisis());
+            }
             self.consults[i] = code;
             if let Some((consults, wellbeing)) = history.as_mut() {
                 consults[i] = u8::from(code != NO_CONSULT);
@@ -168,7 +209,13 @@ impl<'a> Population<'a> {
                 }
             }
             if FOLLOW && let Some(log) = events.as_deref_mut() {
-                log.lived(week, i as u32, needs_before, patient, consultation);
+                log.lived(
+                    week,
+                    i as u32,
+                    (needs_before, crisis_before),
+                    patient,
+                    consultation,
+                );
             }
         }
         rec.wellbeing_sum = wellbeing_sum;

@@ -37,11 +37,82 @@ pub const HEADLINE_METRICS: [(&str, &str); 13] = [
     ("total_cost_gbp_per_year", "total cost (GBP/yr)"),
 ];
 
+/// Rows of the MODEL.md §9 mechanisms (metric, label, trigger): each is shown only if some
+/// arm's mean of its trigger metric is defined and not 0, i.e. the mechanism is at work in
+/// the run. With §9 off the table is v1.0's.
+pub const EXTENSION_METRICS: [(&str, &str, &str); 8] = [
+    (
+        "gp_delivered_per_1000_per_year",
+        "GP appointments delivered /1,000/yr",
+        "gp_wait_weeks_mean",
+    ),
+    (
+        "gp_unmet_per_1000_per_year",
+        "GP requests unmet /1,000/yr",
+        "gp_wait_weeks_mean",
+    ),
+    (
+        "gp_wait_weeks_mean",
+        "wait for a GP appointment (weeks)",
+        "gp_wait_weeks_mean",
+    ),
+    (
+        "referrals_accepted_self_per_1000_per_year",
+        "self-referrals accepted /1,000/yr",
+        "referrals_accepted_self_per_1000_per_year",
+    ),
+    (
+        "referrals_accepted_agency_per_1000_per_year",
+        "agency referrals accepted /1,000/yr",
+        "referrals_offered_agency_per_1000_per_year",
+    ),
+    (
+        "in_crisis_share",
+        "in crisis (share of pt-weeks)",
+        "in_crisis_share",
+    ),
+    (
+        "eval_in_crisis_share",
+        "evaluation: in crisis at referral",
+        "in_crisis_share",
+    ),
+    (
+        "eval_wellbeing_followup_naive_change",
+        "evaluation: naive follow-up WEMWBS",
+        "in_crisis_share",
+    ),
+];
+
 const UNDEFINED: &str = "—";
+
+/// The rows of the table for these results: the headline metrics, then the §9 rows whose
+/// mechanism is at work in some arm.
+fn rows(results: &RunResults) -> Vec<(&'static str, &'static str)> {
+    let at_work = |trigger: &str| {
+        metric_index(trigger).is_some_and(|m| {
+            results.arms.iter().any(|a| {
+                a.estimates
+                    .get(m)
+                    .and_then(|e| e.mean)
+                    .is_some_and(|v| v != 0.0)
+            })
+        })
+    };
+    HEADLINE_METRICS
+        .into_iter()
+        .chain(
+            EXTENSION_METRICS
+                .into_iter()
+                .filter(|(_, _, trigger)| at_work(trigger))
+                .map(|(metric, label, _)| (metric, label)),
+        )
+        .collect()
+}
 
 /// Both tables, preceded by `header`.
 pub fn comparison_table(results: &RunResults, header: &str) -> String {
-    let label_width = HEADLINE_METRICS
+    let rows = rows(results);
+    let label_width = rows
         .iter()
         .map(|(_, l)| l.chars().count())
         .max()
@@ -56,7 +127,7 @@ pub fn comparison_table(results: &RunResults, header: &str) -> String {
         "Mean [95% CI] over {} replicates\n",
         results.replicates.len()
     ));
-    out.push_str(&grid(&columns, label_width));
+    out.push_str(&grid(&rows, &columns, label_width));
     let paired: Vec<(&str, &[Estimate])> = results
         .arms
         .iter()
@@ -67,14 +138,14 @@ pub fn comparison_table(results: &RunResults, header: &str) -> String {
         out.push_str(&format!(
             "\nPaired difference arm − {base} [95% CI], replicate by replicate\n"
         ));
-        out.push_str(&grid(&paired, label_width));
+        out.push_str(&grid(&rows, &paired, label_width));
     }
     out
 }
 
-/// One table: a row per headline metric, a column per (name, estimates).
-fn grid(columns: &[(&str, &[Estimate])], label_width: usize) -> String {
-    let cells: Vec<Vec<String>> = HEADLINE_METRICS
+/// One table: a row per (metric, label), a column per (name, estimates).
+fn grid(rows: &[(&str, &str)], columns: &[(&str, &[Estimate])], label_width: usize) -> String {
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|(metric, _)| {
             columns
@@ -104,7 +175,7 @@ fn grid(columns: &[(&str, &[Estimate])], label_width: usize) -> String {
         out.push_str(&format!("  {name:>w$}"));
     }
     out.push('\n');
-    for ((_, label), row) in HEADLINE_METRICS.iter().zip(&cells) {
+    for ((_, label), row) in rows.iter().zip(&cells) {
         out.push_str(&format!("{label:label_width$}"));
         for (cell, w) in row.iter().zip(&widths) {
             out.push_str(&format!("  {cell:>w$}"));
@@ -180,6 +251,10 @@ mod tests {
     fn every_headline_metric_exists() {
         for (metric, _) in HEADLINE_METRICS {
             assert!(metric_index(metric).is_some(), "{metric}");
+        }
+        for (metric, _, trigger) in EXTENSION_METRICS {
+            assert!(metric_index(metric).is_some(), "{metric}");
+            assert!(metric_index(trigger).is_some(), "{trigger}");
         }
     }
 

@@ -481,6 +481,70 @@ declare_params! {
     lw_cost: f64 = 38000.0;
         symbol "lw_cost", unit "GBP per post-year", range 0 ..= 1000000,
         stage Service, source "MODEL.md §7";
+
+    // ---- §9.1 Frequent attenders and crises (v1.1; off by default) ------------------------
+    /// Rise in the GP's offer probability per social consultation in the previous
+    /// `recency_weeks` weeks: offers are made w.p. min(1, b·(1 + recency_gain·n_recent))
+    /// (GPs refer the patients they keep seeing). 0 = off (v1.0).
+    recency_gain: f64 = 0.0;
+        symbol "recency_gain", unit "per recent social consultation", range 0 ..= 100,
+        stage Service, source "MODEL.md §9.1 (assumed)";
+    /// Weeks before this one in which social consultations count towards `n_recent`.
+    recency_weeks: u32 = 12;
+        symbol "recency_weeks", unit "weeks", range 1 ..= 63,
+        stage Service, source "MODEL.md §9.1 (assumed)";
+    /// Weekly probability that a patient not in crisis starts one (life events: bereavement,
+    /// eviction notice, debt demand, job loss), × `m_crisis[q]`. 0 = off (v1.0).
+    crisis_rate: f64 = 0.0;
+        symbol "crisis_rate", unit "per week", range 0 ..= 1,
+        stage Population, source "MODEL.md §9.1 (assumed)";
+    /// Deprivation multiplier of the crisis onset probability.
+    m_crisis: [f64; 5] = [1.6, 1.3, 1.0, 0.8, 0.6];
+        symbol "m_crisis[q]", unit "multiplier", range 0 ..= 20,
+        stage Population, source "MODEL.md §9.1 (assumed)";
+    /// Length of every crisis: life events have a course, not a constant chance of ending.
+    crisis_weeks: u32 = 12;
+        symbol "crisis_weeks", unit "weeks", range 1 ..= 520,
+        stage Population, source "MODEL.md §9.1 (assumed)";
+    /// Fall in the wellbeing target while in crisis.
+    crisis_penalty: f64 = 8.0;
+        symbol "crisis_penalty", unit "WEMWBS points", range 0 ..= 56,
+        stage Population, source "MODEL.md §9.1 (assumed)";
+    /// Weekly probability of a social GP consultation added by a crisis (× frailty), before
+    /// the activation factor and the holding relief.
+    crisis_uplift: f64 = 0.06;
+        symbol "crisis_uplift", unit "per week", range 0 ..= 1,
+        stage Population, source "MODEL.md §9.1 (assumed)";
+    /// Weeks from referral to the follow-up wellbeing measurement of evaluations (WEMWBS at
+    /// first contact and at follow-up).
+    eval_followup_weeks: u32 = 26;
+        symbol "eval_followup_weeks", unit "weeks", range 1 ..= 520,
+        stage Service, source "MODEL.md §9.1";
+
+    // ---- §9.2 GP appointment capacity (v1.1; off by default) ----------------------------
+    /// GP appointments each practice can deliver a year per 1,000 registered patients; 0 =
+    /// unlimited (v1.0: demand is counted, not access). A binding value is about 2,550.
+    gp_capacity_per_1000: f64 = 0.0;
+        symbol "gp_capacity_per_1000", unit "appointments per 1,000 patients per year", range 0 ..= 100000,
+        stage Service, source "MODEL.md §9.2 (assumed)";
+    /// Share of the requests left over in a week that are abandoned (unmet demand) rather
+    /// than carried into next week's backlog.
+    gp_giveup: f64 = 0.3;
+        symbol "gp_giveup", unit "share per week", range 0 ..= 1,
+        stage Service, source "MODEL.md §9.2 (assumed)";
+
+    // ---- §9.3 Referral routes beyond the GP (v1.1; off by default) ----------------------
+    /// Weekly probability of a self-referral at full trust and activation (× τ·a), for an
+    /// idle patient out of cooldown with a need and no GP consultation this week. 0 = off.
+    self_referral: f64 = 0.0;
+        symbol "self_referral", unit "per week", range 0 ..= 1,
+        stage Service, source "MODEL.md §9.3 (assumed; Bu et al. 2024)";
+    /// Weekly probability that another agency (housing officer, job centre, social care)
+    /// refers an idle patient out of cooldown with a structural need and no GP consultation
+    /// this week; the patient accepts as a GP referral. 0 = off.
+    agency_referral: f64 = 0.0;
+        symbol "agency_referral", unit "per week", range 0 ..= 1,
+        stage Service, source "MODEL.md §9.3 (assumed; Bu et al. 2024)";
 }
 
 impl Params {
@@ -527,6 +591,16 @@ impl Params {
         } else {
             Err(errors)
         }
+    }
+
+    /// Whether GP appointments are limited (MODEL.md §9.2).
+    pub fn gp_capacity_limited(&self) -> bool {
+        self.gp_capacity_per_1000 > 0.0
+    }
+
+    /// Whether a referral route beyond the GP is open (MODEL.md §9.3).
+    pub fn other_routes_open(&self) -> bool {
+        self.self_referral > 0.0 || self.agency_referral > 0.0
     }
 
     /// The caseload cap of an active link worker, `floor(caseload_max·(1 − admin_share))`.

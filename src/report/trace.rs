@@ -13,7 +13,7 @@ use crate::model::observe::{Ending, Event, EventKind, EventLog, in_cohort};
 use crate::model::patient::{Consultation, Patient};
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
-use crate::model::referral::{Attendance, Outcome, Referral};
+use crate::model::referral::{Attendance, Outcome, Referral, Route};
 use crate::params::NEED_NAMES;
 
 use super::escape;
@@ -144,7 +144,7 @@ struct Week {
 fn weeks_of<'e>(events: impl Iterator<Item = &'e Event>, weeks: u32) -> Vec<Week> {
     let mut out = vec![Week::default(); weeks as usize];
     // An offer is printed with its answer, which always follows it.
-    let mut offer: Option<bool> = None;
+    let mut offer: Option<(bool, Route)> = None;
     for e in events {
         if let Some(week) = usize::try_from(e.week).ok().and_then(|w| out.get_mut(w)) {
             describe(e.kind, &mut offer, week);
@@ -163,7 +163,7 @@ fn weeks_of<'e>(events: impl Iterator<Item = &'e Event>, weeks: u32) -> Vec<Week
 }
 
 /// Adds one event to its week: a line, a count or the wellbeing.
-fn describe(kind: EventKind, offer: &mut Option<bool>, week: &mut Week) {
+fn describe(kind: EventKind, offer: &mut Option<(bool, Route)>, week: &mut Week) {
     let line = match kind {
         EventKind::NeedArises { need } => format!("{} need arises", need_name(need)),
         EventKind::NeedResolves { need } => format!("{} need resolves", need_name(need)),
@@ -178,17 +178,24 @@ fn describe(kind: EventKind, offer: &mut Option<bool>, week: &mut Week) {
             week.wellbeing = wellbeing;
             return;
         }
-        EventKind::Offered { inappropriate } => {
-            *offer = Some(inappropriate);
+        EventKind::CrisisStarts { weeks: n } => format!(
+            "a crisis begins (a life event, for {})",
+            weeks(u32::from(n))
+        ),
+        EventKind::CrisisEnds => "the crisis has run its course".to_string(),
+        EventKind::Offered {
+            inappropriate,
+            route,
+        } => {
+            *offer = Some((inappropriate, route));
             return;
         }
-        EventKind::Accepted { trust } => format!(
-            "GP offers a referral{} — accepted (trust {trust:.2})",
-            offer_kind(offer.take())
-        ),
+        EventKind::Accepted { trust } => {
+            format!("{} — accepted (trust {trust:.2})", offer_text(offer.take()))
+        }
         EventKind::Declined { cooldown_until } => format!(
-            "GP offers a referral{} — declined (no new offer before week {cooldown_until})",
-            offer_kind(offer.take())
+            "{} — declined (no new offer before week {cooldown_until})",
+            offer_text(offer.take())
         ),
         EventKind::Waiting { position, length } => format!(
             "waiting for a link worker ({} of {length} in the queue)",
@@ -246,12 +253,14 @@ fn need_name(need: u8) -> &'static str {
     NEED_NAMES.get(usize::from(need)).copied().unwrap_or("?")
 }
 
-/// How an offer is described: appropriate, or inappropriate (after a medical consultation).
-fn offer_kind(inappropriate: Option<bool>) -> &'static str {
-    if inappropriate == Some(true) {
-        " (inappropriate: a clinical need)"
-    } else {
-        ""
+/// How an offer is described: by its route (MODEL.md §9.3), and for the GP's, appropriate or
+/// inappropriate (after a medical consultation).
+fn offer_text(offer: Option<(bool, Route)>) -> &'static str {
+    match offer {
+        Some((true, Route::Gp)) => "GP offers a referral (inappropriate: a clinical need)",
+        Some((false, Route::Gp)) | None => "GP offers a referral",
+        Some((_, Route::SelfReferral)) => "refers themselves to social prescribing",
+        Some((_, Route::Agency)) => "another agency (housing, work) refers them",
     }
 }
 

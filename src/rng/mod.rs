@@ -58,6 +58,14 @@ pub enum Purpose {
     Turnover = 11,
     /// Feedback of connections to a practice (§6.7).
     Feedback = 12,
+    /// A patient's weekly crisis onset draw (MODEL.md §9.1). Crises are exogenous: the stream
+    /// depends on the patient and the week only, so a crisis history is the same in every arm.
+    Crisis = 13,
+    /// Whether a patient starts the run in crisis, and how far into it (MODEL.md §9.1).
+    CrisisInit = 14,
+    /// The weekly draw that decides a self- or agency referral, and the answer to an agency
+    /// referral (MODEL.md §9.3).
+    Route = 15,
 }
 
 /// Kinds of entity; part of an entity's key so that patient 3 and asset 3 differ.

@@ -177,6 +177,20 @@ pub struct EvalTally {
     pub wellbeing_after: f64,
     pub twin_wellbeing_before: f64,
     pub twin_wellbeing_after: f64,
+    /// Cohort patients in crisis in their referral week (MODEL.md §9.1).
+    pub in_crisis: u64,
+    /// Σ `n_recent` at referral over the cohort patients it is known for (arms running
+    /// MODEL.md §9.1), and their number.
+    pub n_recent_sum: u64,
+    pub n_recent_known: u64,
+    /// Cohort patients whose follow-up week `r + eval_followup_weeks` is a service week, and
+    /// their wellbeing in weeks `r` and `r + eval_followup_weeks`, in the arm and for the twin
+    /// (MODEL.md §9.1: what evaluations measure).
+    pub followup: u64,
+    pub followup_wellbeing_start: f64,
+    pub followup_wellbeing_end: f64,
+    pub twin_followup_wellbeing_start: f64,
+    pub twin_followup_wellbeing_end: f64,
 }
 
 impl EvalTally {
@@ -190,6 +204,14 @@ impl EvalTally {
         self.wellbeing_after += o.wellbeing_after;
         self.twin_wellbeing_before += o.twin_wellbeing_before;
         self.twin_wellbeing_after += o.twin_wellbeing_after;
+        self.in_crisis += o.in_crisis;
+        self.n_recent_sum += o.n_recent_sum;
+        self.n_recent_known += o.n_recent_known;
+        self.followup += o.followup;
+        self.followup_wellbeing_start += o.followup_wellbeing_start;
+        self.followup_wellbeing_end += o.followup_wellbeing_end;
+        self.twin_followup_wellbeing_start += o.twin_followup_wellbeing_start;
+        self.twin_followup_wellbeing_end += o.twin_followup_wellbeing_end;
     }
 }
 
@@ -199,12 +221,20 @@ pub fn in_cohort(r: i32, weeks: u32) -> bool {
     r >= WINDOW_WEEKS && i64::from(r) + i64::from(WINDOW_WEEKS) < i64::from(weeks)
 }
 
-/// Evaluates an arm's cohort against its no_sp twin history.
+/// Whether the follow-up of a referral in week `r`, `followup_weeks` later, is a service week
+/// (MODEL.md §9.1: `r + eval_followup_weeks ≤ weeks − 1`).
+pub fn has_followup(r: i32, followup_weeks: u32, weeks: u32) -> bool {
+    i64::from(r) + i64::from(followup_weeks) < i64::from(weeks)
+}
+
+/// Evaluates an arm's cohort against its no_sp twin history; the follow-up wellbeing is read
+/// `followup_weeks` after referral.
 pub fn evaluate(
     referrals: &[Referral],
     arm: &impl Trace,
     twin: &impl Trace,
     weeks: u32,
+    followup_weeks: u32,
 ) -> EvalTally {
     let mut t = EvalTally::default();
     for r in referrals
@@ -226,6 +256,19 @@ pub fn evaluate(
         t.wellbeing_after += w_after;
         t.twin_wellbeing_before += tw_before;
         t.twin_wellbeing_after += tw_after;
+        t.in_crisis += u64::from(r.in_crisis);
+        if let Some(n) = r.n_recent {
+            t.n_recent_sum += u64::from(n);
+            t.n_recent_known += 1;
+        }
+        if has_followup(week, followup_weeks, weeks) {
+            let later = week + followup_weeks as i32;
+            t.followup += 1;
+            t.followup_wellbeing_start += arm.wellbeing(week, i);
+            t.followup_wellbeing_end += arm.wellbeing(later, i);
+            t.twin_followup_wellbeing_start += twin.wellbeing(week, i);
+            t.twin_followup_wellbeing_end += twin.wellbeing(later, i);
+        }
     }
     t
 }

@@ -9,6 +9,7 @@
 
 use super::super::needs::{NeedSet, present};
 use super::super::patient::{Consultation, Patient};
+use super::super::referral::Route;
 
 /// How a referral ended, as the trace reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,10 +43,17 @@ pub enum EventKind {
     Lived {
         wellbeing: f64,
     },
-    /// The GP offered a referral; an answer ([`EventKind::Accepted`] or
-    /// [`EventKind::Declined`]) always follows.
+    /// A crisis began this week and will last `weeks` weeks (MODEL.md §9.1).
+    CrisisStarts {
+        weeks: u16,
+    },
+    /// The patient's crisis has run its course: this is the first week out of it.
+    CrisisEnds,
+    /// A referral was offered by `route` (the GP, the patient, another agency); an answer
+    /// ([`EventKind::Accepted`] or [`EventKind::Declined`]) always follows.
     Offered {
         inappropriate: bool,
+        route: Route,
     },
     /// The offer was accepted with this trust; the patient joins the back of the queue.
     Accepted {
@@ -162,20 +170,21 @@ impl EventLog {
         }
     }
 
-    /// A patient's own week (MODEL.md §6.1-6.3): needs that arose and resolved, the
-    /// consultation, the wellbeing it ended with. Called from the weekly patient loops, so it
+    /// A patient's own week (MODEL.md §6.1-6.3, §9.1): a crisis that started or ended, needs
+    /// that arose and resolved, the consultation, the wellbeing it ended with. `before` is the
+    /// need set and `crisis_left` before the week. Called from the weekly patient loops, so it
     /// returns at once for a patient not followed.
     #[inline]
     pub fn lived(
         &mut self,
         week: i32,
         patient: u32,
-        needs_before: NeedSet,
+        before: (NeedSet, u16),
         after: &Patient,
         consultation: Consultation,
     ) {
         if self.follows(patient) {
-            self.push_lived(week, patient, needs_before, after, consultation);
+            self.push_lived(week, patient, before, after, consultation);
         }
     }
 
@@ -184,7 +193,7 @@ impl EventLog {
         &mut self,
         week: i32,
         patient: u32,
-        needs_before: NeedSet,
+        (needs_before, crisis_before): (NeedSet, u16),
         after: &Patient,
         consultation: Consultation,
     ) {
@@ -195,6 +204,13 @@ impl EventLog {
                 kind,
             })
         };
+        if crisis_before == 0 && after.crisis_left > 0 {
+            push(EventKind::CrisisStarts {
+                weeks: after.crisis_left,
+            });
+        } else if crisis_before == 1 && after.crisis_left == 0 {
+            push(EventKind::CrisisEnds);
+        }
         for k in present(after.needs & !needs_before) {
             push(EventKind::NeedArises { need: k as u8 });
         }

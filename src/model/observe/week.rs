@@ -54,6 +54,24 @@ pub struct WeekRecord {
     pub q_consults: [u64; 5],
     pub q_accepted: [u64; 5],
     pub q_connections: [u64; 5],
+    // MODEL.md §9.1: patients in crisis at step 7.
+    pub in_crisis: u64,
+    // MODEL.md §9.2: GP access, summed over practices. Without a capacity limit every request
+    // is delivered in its week: delivered = consultations, nothing unmet, no backlog.
+    pub gp_delivered: f64,
+    pub gp_unmet: f64,
+    /// Σ backlog `B_t` at the start of the week.
+    pub gp_backlog_start: f64,
+    /// Σ backlog `B_{t+1}` carried out of the week (the stock at step 7).
+    pub gp_backlog: f64,
+    /// Σ weekly capacity `C` (0 = unlimited).
+    pub gp_capacity: f64,
+    // MODEL.md §9.3: referrals by route (gp, self, agency; `Route::ALL` order), in total and
+    // by quintile. A self-referral counts as offered and accepted.
+    pub route_offered: [u64; 3],
+    pub route_accepted: [u64; 3],
+    pub q_route_offered: [[u64; 5]; 3],
+    pub q_route_accepted: [[u64; 5]; 3],
 }
 
 impl WeekRecord {
@@ -101,8 +119,22 @@ impl WeekRecord {
             low_wellbeing,
             activation_sum,
             lw_stress_sum,
-            buy_in_sum
+            buy_in_sum,
+            in_crisis,
+            gp_delivered,
+            gp_unmet,
+            gp_backlog_start,
+            gp_backlog,
+            gp_capacity
         );
+        for route in 0..3 {
+            self.route_offered[route] += o.route_offered[route];
+            self.route_accepted[route] += o.route_accepted[route];
+            for q in 0..5 {
+                self.q_route_offered[route][q] += o.q_route_offered[route][q];
+                self.q_route_accepted[route][q] += o.q_route_accepted[route][q];
+            }
+        }
         for q in 0..5 {
             self.q_patients[q] += o.q_patients[q];
             self.q_wellbeing_sum[q] += o.q_wellbeing_sum[q];

@@ -40,7 +40,7 @@ fn tally(events: &[Event], week: i32) -> WeekRecord {
                 r.patients += 1;
                 r.wellbeing_sum += wellbeing;
             }
-            EventKind::Offered { inappropriate } => {
+            EventKind::Offered { inappropriate, .. } => {
                 r.offered += 1;
                 r.offered_inappropriate += u64::from(inappropriate);
             }
@@ -59,7 +59,9 @@ fn tally(events: &[Event], week: i32) -> WeekRecord {
             EventKind::Ended(Ending::AssetClosed) => r.asset_closures += 1,
             EventKind::NeedArises { .. }
             | EventKind::NeedResolves { .. }
-            | EventKind::LinkWorkerLeft { .. } => {}
+            | EventKind::LinkWorkerLeft { .. }
+            | EventKind::CrisisStarts { .. }
+            | EventKind::CrisisEnds => {}
         }
     }
     r

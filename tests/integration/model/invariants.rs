@@ -188,6 +188,8 @@ fn patient(
         needs,
         pathway,
         attended: 0,
+        crisis_left: 0,
+        recent_social: 0,
     }
 }
 
@@ -229,7 +231,7 @@ proptest! {
 
         // Within [0, 1] by construction.
         for c in [Consultation::Social, Consultation::Medical] {
-            let raw = raw_offer_probability(c, buy_in, &p);
+            let raw = raw_offer_probability(c, buy_in, 0, &p);
             prop_assert!(in_unit(raw), "offer after {c:?}: {raw}");
         }
         let unit = [
@@ -466,23 +468,23 @@ fn offers_follow_buy_in_exactly() {
     // Certain at b = 1 (the largest uniform still below), impossible at b = 0.
     let u_max = 1.0 - f64::EPSILON;
     assert_eq!(
-        offer_referral(Consultation::Social, 1.0, u_max, &p),
+        offer_referral(Consultation::Social, 1.0, 0, u_max, &p),
         Some(false)
     );
-    assert_eq!(offer_referral(Consultation::Social, 0.0, 0.0, &p), None);
+    assert_eq!(offer_referral(Consultation::Social, 0.0, 0, 0.0, &p), None);
     let b = 0.5;
     let inappropriate = b * p.inappropriate;
     assert_eq!(
-        raw_offer_probability(Consultation::Medical, b, &p),
+        raw_offer_probability(Consultation::Medical, b, 0, &p),
         inappropriate
     );
     assert_eq!(
-        offer_referral(Consultation::Medical, b, inappropriate * 0.999, &p),
+        offer_referral(Consultation::Medical, b, 0, inappropriate * 0.999, &p),
         Some(true)
     );
     assert_eq!(
-        offer_referral(Consultation::Medical, b, inappropriate, &p),
+        offer_referral(Consultation::Medical, b, 0, inappropriate, &p),
         None
     );
-    assert_eq!(offer_referral(Consultation::None, 1.0, 0.0, &p), None);
+    assert_eq!(offer_referral(Consultation::None, 1.0, 0, 0.0, &p), None);
 }

@@ -6,6 +6,7 @@ mod crn;
 mod determinism;
 mod equivalence;
 mod events;
+mod extensions;
 mod extremes;
 mod invariants;
 mod patterns;
@@ -191,6 +192,16 @@ pub fn assert_weeks_equal(
         q_consults,
         q_accepted,
         q_connections,
+        in_crisis,
+        gp_delivered,
+        gp_unmet,
+        gp_backlog_start,
+        gp_backlog,
+        gp_capacity,
+        route_offered,
+        route_accepted,
+        q_route_offered,
+        q_route_accepted,
     } = a;
     macro_rules! exact {
         ($($f:ident),*) => {
@@ -231,8 +242,23 @@ pub fn assert_weeks_equal(
         q_patients,
         q_consults,
         q_accepted,
-        q_connections
+        q_connections,
+        in_crisis,
+        route_offered,
+        route_accepted,
+        q_route_offered,
+        q_route_accepted
     );
+    // GP access is worked out per practice in practice order by either engine: exact.
+    for (name, x, y) in [
+        ("gp_delivered", *gp_delivered, b.gp_delivered),
+        ("gp_unmet", *gp_unmet, b.gp_unmet),
+        ("gp_backlog_start", *gp_backlog_start, b.gp_backlog_start),
+        ("gp_backlog", *gp_backlog, b.gp_backlog),
+        ("gp_capacity", *gp_capacity, b.gp_capacity),
+    ] {
+        assert_eq!(x.to_bits(), y.to_bits(), "{what}: {name} {x} vs {y}");
+    }
     // Link-worker and practice sums are formed in index order by either engine: exact.
     assert_eq!(
         lw_fte_active.to_bits(),
@@ -322,6 +348,14 @@ pub fn assert_evals_equal(
         wellbeing_after,
         twin_wellbeing_before,
         twin_wellbeing_after,
+        in_crisis,
+        n_recent_sum,
+        n_recent_known,
+        followup,
+        followup_wellbeing_start,
+        followup_wellbeing_end,
+        twin_followup_wellbeing_start,
+        twin_followup_wellbeing_end,
     } = a;
     macro_rules! exact {
         ($($f:ident),*) => {
@@ -333,7 +367,11 @@ pub fn assert_evals_equal(
         consults_before,
         consults_after,
         twin_consults_before,
-        twin_consults_after
+        twin_consults_after,
+        in_crisis,
+        n_recent_sum,
+        n_recent_known,
+        followup
     );
     for (name, x, y) in [
         ("wellbeing_before", *wellbeing_before, b.wellbeing_before),
@@ -347,6 +385,26 @@ pub fn assert_evals_equal(
             "twin_wellbeing_after",
             *twin_wellbeing_after,
             b.twin_wellbeing_after,
+        ),
+        (
+            "followup_wellbeing_start",
+            *followup_wellbeing_start,
+            b.followup_wellbeing_start,
+        ),
+        (
+            "followup_wellbeing_end",
+            *followup_wellbeing_end,
+            b.followup_wellbeing_end,
+        ),
+        (
+            "twin_followup_wellbeing_start",
+            *twin_followup_wellbeing_start,
+            b.twin_followup_wellbeing_start,
+        ),
+        (
+            "twin_followup_wellbeing_end",
+            *twin_followup_wellbeing_end,
+            b.twin_followup_wellbeing_end,
         ),
     ] {
         assert!(same_float(x, y, sums), "{what}: eval {name} {x} vs {y}");
