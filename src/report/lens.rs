@@ -35,7 +35,6 @@ const fn heading(label: &'static str) -> LensRow {
         source: Source::Arm,
         when: None,
     }
-
 }
 
 const fn row(label: &'static str, metric: &'static str, source: Source) -> LensRow {
@@ -45,7 +44,6 @@ const fn row(label: &'static str, metric: &'static str, source: Source) -> LensR
         source,
         when: None,
     }
-
 }
 
 /// Crises are at work in the run (MODEL.md §9.1): some patient-weeks are in crisis.
@@ -192,7 +190,6 @@ fn row_estimate<'a>(arm: &'a ArmResults, metric: &str, source: Source) -> Option
         Source::Arm => arm.estimates.get(m),
         Source::Paired => arm.paired.as_ref()?.get(m),
     }
-
 }
 
 /// The lens as text: a column per service arm, each cell `mean [95% CI]` across replicates.
@@ -289,7 +286,10 @@ mod tests {
         let labels = |rows: Vec<&LensRow>| -> Vec<&str> { rows.iter().map(|r| r.label).collect() };
         let off = labels(shown_rows(|_| false));
         assert_eq!(off.len(), ROWS.len() - 3, "{off:?}");
-        assert!(!off.iter().any(|l| l.contains("§9.1") || l.contains("crisis")));
+        assert!(
+            !off.iter()
+                .any(|l| l.contains("§9.1") || l.contains("crisis"))
+        );
         assert!(off.iter().any(|l| l.contains("follow-up")));
         let recency_only = labels(shown_rows(|m| m == RECENCY_RECORDED));
         assert_eq!(recency_only.len(), ROWS.len() - 1, "{recency_only:?}");

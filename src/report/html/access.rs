@@ -187,11 +187,7 @@ fn access_charts(report: &Report, out: &mut String) -> Result<(), ReportError> {
     );
     let groups: Vec<String> = compared.iter().map(|(a, _)| a.clone()).collect();
     let svg = bar_chart(
-        &spec(
-            "gp-access-diff",
-            "arm",
-            "difference per 1,000 per year",
-        ),
+        &spec("gp-access-diff", "arm", "difference per 1,000 per year"),
         &groups,
         &series,
         &flow_bars(run, &groups, true),

@@ -66,7 +66,11 @@ fn arms_with_routes(report: &Report) -> Vec<(String, RGBColor)> {
     report
         .service
         .iter()
-        .filter(|(a, _)| ROUTES.iter().any(|r| r.opened_by.is_some() && r.open_in(report, a)))
+        .filter(|(a, _)| {
+            ROUTES
+                .iter()
+                .any(|r| r.opened_by.is_some() && r.open_in(report, a))
+        })
         .cloned()
         .collect()
 }
@@ -196,7 +200,9 @@ fn quintile_chart(report: &Report, arm: &str, out: &mut String) -> Result<(), Re
 
 /// Every (arm, open route): accepted per 1,000 of each quintile per year.
 fn quintile_table(report: &Report, arms: &[(String, RGBColor)], out: &mut String) {
-    out.push_str("<table><thead><tr><th>arm: route, accepted per 1,000 of the quintile per year</th>");
+    out.push_str(
+        "<table><thead><tr><th>arm: route, accepted per 1,000 of the quintile per year</th>",
+    );
     for q in QUINTILES {
         let _ = write!(out, "<th>{}</th>", escape(q));
     }
