@@ -93,11 +93,11 @@ fn selection_intro(report: &Report, out: &mut String) {
     } else {
         ""
     };
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p>In this run GPs refer the patients they keep seeing{crises} (MODEL.md §9.1). Such \
          patients' GP use would fall, and their wellbeing recover, without any service: the \
-         twins' change shows by how much.</p>\n"
+         twins' change shows by how much.</p>"
     );
 }
 
