@@ -112,20 +112,33 @@ fn is_place_chart(id: &str) -> bool {
     id.starts_with("places-")
 }
 
-/// The charts of a run over one PCN: every chart but the Places section's.
+/// Whether a chart belongs to the GP access section, drawn only when GP capacity is limited.
+fn is_gp_access_chart(id: &str) -> bool {
+    id.starts_with("gp-access") || id == "gp-backlog"
+}
+
+/// Whether a chart belongs to the referral routes section, drawn only when a route other than
+/// the GP is open.
+fn is_route_chart(id: &str) -> bool {
+    id.starts_with("routes")
+}
+
+/// The charts of a run over one PCN with MODEL.md §9 off: every chart but those of the Places,
+/// GP access and referral routes sections.
 fn one_pcn_charts() -> Vec<(&'static str, &'static str)> {
     CHARTS
         .into_iter()
-        .filter(|(id, _)| !is_place_chart(id))
+        .filter(|(id, _)| !is_place_chart(id) && !is_gp_access_chart(id) && !is_route_chart(id))
         .collect()
+}
+
+fn charts_where(keep: fn(&str) -> bool) -> Vec<(&'static str, &'static str)> {
+    CHARTS.into_iter().filter(|(id, _)| keep(id)).collect()
 }
 
 /// The Places section's charts.
 fn place_charts() -> Vec<(&'static str, &'static str)> {
-    CHARTS
-        .into_iter()
-        .filter(|(id, _)| is_place_chart(id))
-        .collect()
+    charts_where(is_place_chart)
 }
 
 /// Checks the given charts: each an `<svg>` with its title and data drawn for every series.
@@ -279,6 +292,7 @@ fn run_report_is_one_self_contained_file_with_every_chart() {
     let out = dir.to_string_lossy().into_owned();
     let table = ok(&["run", SCENARIO, "--out", &out, "--report", "--quiet"]);
     assert!(table.contains("Evaluation lens"), "{table}");
+    check_lens_rows(&table, false);
     let path = dir.join("report.html");
     let html = read(&path);
     let size = html.len();
@@ -296,6 +310,29 @@ fn run_report_is_one_self_contained_file_with_every_chart() {
     for (id, _) in place_charts() {
         assert!(svg_element(&html, id).is_none(), "{id} drawn for one PCN");
     }
+    // MODEL.md §9 off: no GP access or routes section, no crisis in the lens, but follow-up.
+    for id in ["gp-access-section", "routes-section"] {
+        assert!(
+            !html.contains(&format!("<section id=\"{id}\"")),
+            "{id} shown"
+        );
+    }
+    for (id, _) in charts_where(is_gp_access_chart)
+        .into_iter()
+        .chain(charts_where(is_route_chart))
+    {
+        assert!(svg_element(&html, id).is_none(), "{id} drawn with §9 off");
+    }
+    let lens = section(&html, "evaluation");
+    assert!(
+        lens.contains(
+            "Measured as evaluations measure it, from the referral week to 26 weeks later"
+        )
+    );
+    assert!(
+        !lens.contains("in crisis") && !lens.contains("§9.1"),
+        "selection shown with §9.1 off"
+    );
     check_names_the_report_reads(&dir);
     for external in [
         "src=\"http",
@@ -371,10 +408,16 @@ name = "bolted_on"
 
 /// Runs a scenario given as text with `--report` into `dir/out`; returns the report's text.
 fn run_with_report(dir: &Path, scenario: &str) -> String {
+    run_reporting(dir, scenario).0
+}
+
+/// Runs a scenario given as text with `--report` into `dir/out`; returns the report's text and
+/// what `sprx run` printed (the comparison table and the evaluation lens).
+fn run_reporting(dir: &Path, scenario: &str) -> (String, String) {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, scenario).unwrap_or_else(|e| panic!("{e}"));
     let out = dir.join("out");
-    ok(&[
+    let printed = ok(&[
         "run",
         &file.to_string_lossy(),
         "--out",
@@ -382,7 +425,191 @@ fn run_with_report(dir: &Path, scenario: &str) -> String {
         "--report",
         "--quiet",
     ]);
-    read(&out.join("report.html"))
+    (read(&out.join("report.html")), printed)
+}
+
+/// The evaluation lens as `sprx run` prints it: from its title to the end of the output.
+fn printed_lens(printed: &str) -> &str {
+    let start = printed
+        .find("Evaluation lens:")
+        .unwrap_or_else(|| panic!("no evaluation lens in\n{printed}"));
+    &printed[start..]
+}
+
+/// The lens's labels, in order: every row of the table (a heading or an indented row), up to
+/// the first run of two spaces after its indent.
+fn lens_labels(lens: &str) -> Vec<String> {
+    lens.lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("Baseline for"))
+        .map(|l| {
+            let indent = if l.starts_with("  ") { 2 } else { 0 };
+            let end = l[indent..].find("  ").map_or(l.len(), |e| indent + e);
+            l[..end].to_string()
+        })
+        .collect()
+}
+
+/// The lens rows every run prints (MODEL.md §9 off), then the §9.1 rows when selection is on.
+const LENS_ROWS: [&str; 17] = [
+    "GP use of the referred cohort",
+    "  naive before/after change (%)",
+    "  no_sp twins' change (%)",
+    "  causal effect (% of before)",
+    "  causal effect (consults/patient/yr)",
+    "  cohort size (patients)",
+    "Wellbeing of the referred cohort",
+    "  naive change (WEMWBS points)",
+    "  no_sp twins' change (WEMWBS points)",
+    "  causal effect (WEMWBS points)",
+    "Wellbeing from referral to follow-up",
+    "  naive change (WEMWBS points)",
+    "  no_sp twins' change (WEMWBS points)",
+    "  causal effect (WEMWBS points)",
+    "Whole population, vs baseline",
+    "  GP appts added(+)/freed(−) /1,000/yr",
+    "  net cost (GBP/yr)",
+];
+
+const SELECTION_ROWS: [&str; 3] = [
+    "Who was referred (MODEL.md §9.1)",
+    "  in crisis in the referral week (share)",
+    "  recent social consults (mean n_recent)",
+];
+
+/// The printed lens has exactly the expected rows: the follow-up rows always, the crisis and
+/// recent-attendance rows (after the cohort size) only with crises on, and says why.
+fn check_lens_rows(printed: &str, crises: bool) {
+    let lens = printed_lens(printed);
+    let mut expected: Vec<&str> = LENS_ROWS.to_vec();
+    if crises {
+        expected.splice(6..6, SELECTION_ROWS);
+    }
+    assert_eq!(lens_labels(lens), expected, "{lens}");
+    assert!(
+        lens.contains("Follow-up: wellbeing in the referral week"),
+        "{lens}"
+    );
+    assert_eq!(
+        lens.contains("Referral follows a crisis or a run of social GP consultations"),
+        crises,
+        "{lens}"
+    );
+}
+
+/// GP capacity binding just under demand; everything else of MODEL.md §9 off.
+const GP_CAPACITY: &str = r#"
+name = "GP capacity on"
+[run]
+seed = 11
+replicates = 3
+weeks = 110
+warmup_weeks = 20
+[population]
+pcns = 1
+practices_per_pcn = 1
+patients_per_practice = 3000
+[params]
+gp_capacity_per_1000 = 2500
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "bolted_on"
+[[arm]]
+name = "belonging"
+"#;
+
+/// Self-referral, agency referral and crises on; GP capacity unlimited.
+const ROUTES_AND_CRISES: &str = r#"
+name = "routes & crises on"
+[run]
+seed = 11
+replicates = 3
+weeks = 110
+warmup_weeks = 20
+[population]
+pcns = 1
+practices_per_pcn = 1
+patients_per_practice = 3000
+[params]
+self_referral = 0.003
+agency_referral = 0.003
+crisis_rate = 0.004
+recency_gain = 0.3
+[[arm]]
+name = "no_sp"
+[[arm]]
+name = "bolted_on"
+[[arm]]
+name = "belonging"
+"#;
+
+#[test]
+fn gp_capacity_on_shows_the_gp_access_section_and_nothing_else_of_model_9() {
+    let dir = artefact_dir_named("report-gp-access-test");
+    let (html, printed) = run_reporting(&dir, GP_CAPACITY);
+    assert!(html.contains("<a href=\"#gp-access-section\">GP appointments: access</a>"));
+    let access = section(&html, "gp-access-section");
+    check_charts(access, "GP access", &charts_where(is_gp_access_chart));
+    assert!(access.contains("the next person in the queue takes it"));
+    assert!(access.contains("<td>appointments a practice can give</td><td>2500</td>"));
+    assert!(access.contains("<th>difference from no_sp</th><th>requested</th><th>delivered</th>"));
+    assert!(
+        access.contains("Against <strong>no_sp</strong>, <strong>belonging</strong> changes"),
+        "no reading of the differences"
+    );
+    assert!(!html.contains("<section id=\"routes-section\""));
+    for (id, _) in charts_where(is_route_chart) {
+        assert!(
+            svg_element(&html, id).is_none(),
+            "{id} drawn with routes off"
+        );
+    }
+    check_lens_rows(&printed, false);
+    check_names_the_report_reads(&dir.join("out"));
+}
+
+#[test]
+fn routes_and_crises_on_show_the_routes_section_and_the_selection_in_the_lens() {
+    let dir = artefact_dir_named("report-routes-test");
+    let (html, printed) = run_reporting(&dir, ROUTES_AND_CRISES);
+    assert!(html.contains("<a href=\"#routes-section\">Referral routes</a>"));
+    let routes = section(&html, "routes-section");
+    let route_charts = charts_where(is_route_chart);
+    check_charts(routes, "routes", &route_charts);
+    // Three routes, each drawn for both service arms.
+    let by_arm = svg_element(routes, "routes").unwrap_or_default();
+    assert_eq!(
+        data_marks(by_arm)
+            .iter()
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>(),
+        [2, 2, 2]
+    );
+    for route in ["GP", "self-referral", "other agencies"] {
+        assert!(
+            routes.contains(&format!("<strong>belonging</strong>, {route}: ")),
+            "no reading of {route}"
+        );
+    }
+    assert!(
+        routes.contains("do not overlap") || routes.contains("cannot say which"),
+        "the reading does not weigh the intervals"
+    );
+    assert!(!html.contains("<section id=\"gp-access-section\""));
+    for (id, _) in charts_where(is_gp_access_chart) {
+        assert!(
+            svg_element(&html, id).is_none(),
+            "{id} drawn with capacity unlimited"
+        );
+    }
+    let lens = section(&html, "evaluation");
+    assert!(lens.contains("many referrals follow a crisis"));
+    assert!(lens.contains("of them were in crisis and they had made"));
+    assert!(lens.contains("<td>in crisis in the referral week (share)</td>"));
+    check_lens_rows(&printed, true);
+    check_names_the_report_reads(&dir.join("out"));
+    browser_check(&dir, &dir.join("out/report.html"), &route_charts);
 }
 
 /// The HTML of one section, from its heading to the next section.

@@ -6,9 +6,11 @@
 //! The page is a list of [`SECTIONS`], each a short function in [`sections`] from the run (a
 //! [`Report`]) to its HTML; chart data come from [`bands`] and numbers are written by [`format`].
 
+mod access;
 mod bands;
 mod format;
 mod places;
+mod routes;
 mod sections;
 
 use std::fmt::Write as _;
@@ -28,7 +30,7 @@ use crate::params::fmt_num;
 pub const REPORT_FILE: &str = "report.html";
 
 /// Every chart the report can hold: (id, title). The report test checks each one rendered.
-pub const CHARTS: [(&str, &str); 24] = [
+pub const CHARTS: [(&str, &str); 30] = [
     (
         "eval-gp",
         "Evaluation lens: change in referred patients' GP use",
@@ -37,10 +39,26 @@ pub const CHARTS: [(&str, &str); 24] = [
         "eval-wellbeing",
         "Evaluation lens: change in referred patients' wellbeing",
     ),
+    (
+        "eval-wellbeing-followup",
+        "Evaluation lens: referred patients' wellbeing from referral to follow-up",
+    ),
     ("gp-demand", "GP consultations per 1,000 patients per week"),
     (
         "gp-demand-diff",
         "GP consultations per 1,000 patients per week: difference from the baseline",
+    ),
+    (
+        "gp-access",
+        "GP appointments per 1,000 patients per year: requested, delivered, unmet",
+    ),
+    (
+        "gp-access-diff",
+        "GP appointments per 1,000 patients per year: difference from the baseline",
+    ),
+    (
+        "gp-backlog",
+        "GP requests waiting for an appointment per 1,000 patients",
     ),
     (
         "wellbeing-mean",
@@ -48,6 +66,11 @@ pub const CHARTS: [(&str, &str); 24] = [
     ),
     ("wellbeing-low", "Share of patients with low wellbeing"),
     ("funnel", "Referral funnel per 1,000 patients per year"),
+    ("routes", "Accepted referrals by route"),
+    (
+        "routes-quintile",
+        "Accepted referrals by route and deprivation quintile",
+    ),
     ("lw-queue", "Patients waiting for a link worker"),
     (
         "lw-waits",
@@ -161,6 +184,28 @@ impl<'a> Report<'a> {
             replicates: run.summary["replicates"].as_u64().unwrap_or(0),
         }
     }
+
+    /// An arm's resolved value of a model parameter, from the scenario in `summary.json`.
+    fn param(&self, arm: &str, name: &str) -> Option<f64> {
+        self.scenario["arms"]
+            .as_array()?
+            .iter()
+            .find(|a| a["name"].as_str() == Some(arm))?["params"][name]
+            .as_f64()
+    }
+
+    /// Whether some arm sets the parameter above 0 (a §9 mechanism switched on).
+    fn some_arm_sets(&self, arms: &[(String, RGBColor)], name: &str) -> bool {
+        arms.iter()
+            .any(|(a, _)| self.param(a, name).is_some_and(|v| v > 0.0))
+    }
+
+    /// Whether a summary metric has a defined, non-zero mean in some arm.
+    fn at_work(&self, metric: &str) -> bool {
+        self.arms
+            .iter()
+            .any(|a| self.run.mean(a, metric).is_some_and(|v| v != 0.0))
+    }
 }
 
 /// One section of the page: its anchor, its heading, whether this run has it, and its body.
@@ -176,7 +221,7 @@ fn always(_: &Report) -> bool {
 }
 
 /// The report's sections, in page order.
-const SECTIONS: [Section; 13] = [
+const SECTIONS: [Section; 15] = [
     Section {
         id: "headline",
         heading: "Headline results",
@@ -196,6 +241,12 @@ const SECTIONS: [Section; 13] = [
         body: sections::gp,
     },
     Section {
+        id: "gp-access-section",
+        heading: "GP appointments: access",
+        shown: access::shown,
+        body: access::gp_access,
+    },
+    Section {
         id: "wellbeing",
         heading: "Wellbeing",
         shown: always,
@@ -206,6 +257,12 @@ const SECTIONS: [Section; 13] = [
         heading: "The referral pathway",
         shown: always,
         body: sections::pathway,
+    },
+    Section {
+        id: "routes-section",
+        heading: "Referral routes",
+        shown: routes::shown,
+        body: routes::routes,
     },
     Section {
         id: "link-workers",

@@ -17,7 +17,7 @@ use crate::params::{REGISTRY, fmt_num};
 use crate::report::charts::{Bar, PALETTE, band_chart, bar_chart};
 use crate::report::data::{ReportError, RunDir};
 use crate::report::escape;
-use crate::report::lens::{ROWS, Source};
+use crate::report::lens::{Source, shown_rows, shows_selection};
 use crate::scenario::Labelled;
 
 /// The headline table: every arm's mean, then each arm's paired difference from the baseline.
@@ -55,69 +55,110 @@ pub(super) fn evaluation(report: &Report, out: &mut String) -> Result<(), Report
          year after referral with the year before. Patients are referred at a peak of need, so \
          their GP use would fall anyway: regression to the mean. sprx also follows each referred \
          patient's <em>no_sp twin</em> — the same person, with the same luck, in a world without \
-         social prescribing. The difference between the two changes is what the service did.</p>\n<div class=\"lens\">",
+         social prescribing. The difference between the two changes is what the service did.</p>\n",
     );
+    let selection = shows_selection(&shown_rows(|m| report.at_work(m)));
+    if selection {
+        selection_intro(report, out);
+    }
+    out.push_str("<div class=\"lens\">");
     for (arm, _) in service.iter() {
         if let Some(s) = lens_sentence(run, arm) {
+            let follow_up = follow_up_sentence(report, arm).unwrap_or_default();
+            let who = if selection {
+                selection_sentence(report, arm).unwrap_or_default()
+            } else {
+                String::new()
+            };
             let _ = write!(out, "<p>{s}</p>");
+            for more in [follow_up, who].iter().filter(|t| !t.is_empty()) {
+                let _ = write!(out, "<p>{more}</p>");
+            }
         }
     }
     out.push_str("</div>\n");
     if !service.is_empty() {
         let groups: Vec<String> = service.iter().map(|(a, _)| a.clone()).collect();
-        let lens_series = |metrics: [&str; 3]| -> Vec<Vec<Option<Bar>>> {
-            groups
-                .iter()
-                .map(|a| {
-                    metrics
-                        .iter()
-                        .map(|m| bar_of(run.estimate(a, m, false)))
-                        .collect()
-                })
-                .collect()
-        };
-        let names = vec![
-            ("naive before/after".to_string(), PALETTE[3]),
-            ("no_sp twins".to_string(), RGBColor(120, 120, 120)),
-            ("causal effect".to_string(), PALETTE[0]),
-        ];
-        let svg = bar_chart(
-            &spec("eval-gp", "arm", "change in GP consultations (%)"),
-            &groups,
-            &names,
-            &lens_series([
+        lens_charts(run, &groups, out)?;
+        lens_table(out, report, &groups);
+    }
+    Ok(())
+}
+
+/// Why the referred cohort would have recovered anyway, when MODEL.md §9.1 is on.
+fn selection_intro(report: &Report, out: &mut String) {
+    let crises = if report.at_work("in_crisis_share") {
+        ", and many referrals follow a crisis — a bereavement, an eviction notice, a debt — \
+         that raises GP contact for a few months and then passes"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "<p>In this run GPs refer the patients they keep seeing{crises} (MODEL.md §9.1). Such \
+         patients' GP use would fall, and their wellbeing recover, without any service: the \
+         twins' change shows by how much.</p>"
+    );
+}
+
+/// The lens's three charts: GP use, wellbeing over the year, wellbeing at follow-up.
+fn lens_charts(run: &RunDir, groups: &[String], out: &mut String) -> Result<(), ReportError> {
+    let lens_series = |metrics: [&str; 3]| -> Vec<Vec<Option<Bar>>> {
+        groups
+            .iter()
+            .map(|a| {
+                metrics
+                    .iter()
+                    .map(|m| bar_of(run.estimate(a, m, false)))
+                    .collect()
+            })
+            .collect()
+    };
+    let names = vec![
+        ("naive before/after".to_string(), PALETTE[3]),
+        ("no_sp twins".to_string(), RGBColor(120, 120, 120)),
+        ("causal effect".to_string(), PALETTE[0]),
+    ];
+    let charts = [
+        (
+            "eval-gp",
+            "change in GP consultations (%)",
+            [
                 "eval_naive_change_pct",
                 "eval_counterfactual_change_pct",
                 "eval_effect_pct",
-            ]),
-        )?;
-        figure(
-            out,
-            "eval-gp",
-            &svg,
+            ],
             "Year after vs year before the first accepted referral, for patients referred in weeks 52..=weeks−53. Error bars: 95% intervals across replicates. The causal effect is the naive change minus the twins' change.",
-        );
-        let svg = bar_chart(
-            &spec(
-                "eval-wellbeing",
-                "arm",
-                "change in wellbeing (WEMWBS points)",
-            ),
-            &groups,
-            &names,
-            &lens_series([
+        ),
+        (
+            "eval-wellbeing",
+            "change in wellbeing (WEMWBS points)",
+            [
                 "eval_wellbeing_naive_change",
                 "eval_wellbeing_counterfactual_change",
                 "eval_wellbeing_effect",
-            ]),
-        )?;
-        figure(
-            out,
-            "eval-wellbeing",
-            &svg,
+            ],
             "Mean weekly wellbeing in the year from referral minus the year before, same cohort and twins.",
-        );
-        lens_table(out, run, &groups);
+        ),
+        (
+            "eval-wellbeing-followup",
+            "change in wellbeing (WEMWBS points)",
+            [
+                "eval_wellbeing_followup_naive_change",
+                "eval_wellbeing_followup_counterfactual_change",
+                "eval_wellbeing_followup_effect",
+            ],
+            "Wellbeing at follow-up (eval_followup_weeks after the referral week) minus wellbeing in the referral week, as evaluations record it, for the cohort patients whose follow-up falls in the service weeks.",
+        ),
+    ];
+    for (id, y_desc, metrics, caption) in charts {
+        let svg = bar_chart(
+            &spec(id, "arm", y_desc),
+            groups,
+            &names,
+            &lens_series(metrics),
+        )?;
+        figure(out, id, &svg, caption);
     }
     Ok(())
 }
@@ -621,6 +662,48 @@ fn lens_sentence(run: &RunDir, arm: &str) -> Option<String> {
     Some(text)
 }
 
+/// One arm's follow-up wellbeing, as evaluations record it, in words (any run: MODEL.md §9.1).
+fn follow_up_sentence(report: &Report, arm: &str) -> Option<String> {
+    let run = report.run;
+    let naive = run.mean(arm, "eval_wellbeing_followup_naive_change")?;
+    let twins = run.mean(arm, "eval_wellbeing_followup_counterfactual_change")?;
+    let effect = run.estimate(arm, "eval_wellbeing_followup_effect", false)?;
+    let weeks = report
+        .param(arm, "eval_followup_weeks")
+        .map_or_else(|| "eval_followup_weeks".to_string(), |w| format!("{w:.0}"));
+    Some(format!(
+        "Measured as evaluations measure it, from the referral week to {weeks} weeks later, \
+         their wellbeing {}, their twins' {}: the service added {} WEMWBS points.",
+        moved(naive, " points", 2),
+        moved(twins, " points", 2),
+        signed_ci(&effect, 2),
+    ))
+}
+
+/// Who the arm's GPs referred (MODEL.md §9.1): in crisis, and after how many recent social
+/// consultations.
+fn selection_sentence(report: &Report, arm: &str) -> Option<String> {
+    let run = report.run;
+    let recent = run.mean(arm, "eval_n_recent_mean")?;
+    let weeks = report
+        .param(arm, "recency_weeks")
+        .map_or_else(|| "recency_weeks".to_string(), |w| format!("{w:.0}"));
+    let in_crisis = run
+        .mean(arm, "eval_in_crisis_share")
+        .filter(|_| report.at_work("in_crisis_share"));
+    let mut text = "When referred, ".to_string();
+    if let Some(share) = in_crisis {
+        let _ = write!(text, "{:.0}% of them were in crisis and ", 100.0 * share);
+    }
+    let _ = write!(
+        text,
+        "they had made {recent:.2} social GP consultations on average in the {weeks} weeks \
+         before: referral follows a crisis or frequent attendance, which pass on their own, and \
+         the twins' change shows how much would have changed anyway."
+    );
+    Some(text)
+}
+
 fn headline_table(out: &mut String, run: &RunDir, arms: &[String], paired: bool) {
     if arms.is_empty() {
         return;
@@ -649,27 +732,59 @@ fn headline_table(out: &mut String, run: &RunDir, arms: &[String], paired: bool)
     out.push_str("</tbody></table>\n");
 }
 
-fn lens_table(out: &mut String, run: &RunDir, arms: &[String]) {
+/// A table with a row per arm and a column per (metric, label), each cell `mean [95% CI]` (or
+/// the paired difference from the baseline); `corner` heads the arm column.
+pub(super) fn arm_table(
+    out: &mut String,
+    run: &RunDir,
+    arms: &[String],
+    corner: &str,
+    columns: &[(&str, &str)],
+    paired: bool,
+) {
+    if arms.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<table><thead><tr><th>{}</th>", escape(corner));
+    for (_, label) in columns {
+        let _ = write!(out, "<th>{}</th>", escape(label));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for a in arms {
+        let _ = write!(out, "<tr><td>{}</td>", escape(a));
+        for (metric, _) in columns {
+            let cell = run
+                .estimate(a, metric, paired)
+                .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+fn lens_table(out: &mut String, report: &Report, arms: &[String]) {
+    let run = report.run;
     out.push_str("<table><thead><tr><th>evaluation lens, mean [95% CI]</th>");
     for a in arms {
         let _ = write!(out, "<th>{}</th>", escape(a));
     }
     out.push_str("</tr></thead><tbody>");
-    for (label, metric, source) in ROWS {
-        match metric {
+    for row in shown_rows(|m| report.at_work(m)) {
+        let label = escape(row.label.trim());
+        match row.metric {
             None => {
                 let _ = write!(
                     out,
-                    "<tr class=\"group\"><td colspan=\"{}\">{}</td></tr>",
+                    "<tr class=\"group\"><td colspan=\"{}\">{label}</td></tr>",
                     arms.len() + 1,
-                    escape(label.trim())
                 );
             }
             Some(metric) => {
-                let _ = write!(out, "<tr><td>{}</td>", escape(label.trim()));
+                let _ = write!(out, "<tr><td>{label}</td>");
                 for a in arms {
                     let cell = run
-                        .estimate(a, metric, source == Source::Paired)
+                        .estimate(a, metric, row.source == Source::Paired)
                         .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
                     let _ = write!(out, "<td>{}</td>", escape(&cell));
                 }
