@@ -348,3 +348,44 @@ fn fair_shares_need_moves_posts_and_connections_to_deprived_pcns_at_a_cost_in_re
         "all PCNs' connections, need − as_is: upper bound {hi}"
     );
 }
+
+#[test]
+fn appointments_saved_go_to_the_queue_not_off_the_books() {
+    let (_dir, r) = run("7_appointments_saved.toml", 6);
+    // Belonging lowers GP demand a little.
+    let demand = r.paired("belonging", "no_sp", "gp_consults_per_1000_per_year");
+    below_zero(&demand, "GP demand: belonging − no_sp");
+    // Appointments delivered hardly move: per replicate, their fall is less than a third of the
+    // fall in demand (the rest of the freed appointments go to the next in the queue).
+    let delivered = r.paired("belonging", "no_sp", "gp_delivered_per_1000_per_year");
+    let fall = |arm: &str, metric: &str| -> Vec<f64> {
+        r.values(arm, metric)
+            .iter()
+            .zip(r.values("no_sp", metric))
+            .map(|(a, b)| b - a)
+            .collect()
+    };
+    let margin: Vec<f64> = fall("belonging", "gp_consults_per_1000_per_year")
+        .iter()
+        .zip(fall("belonging", "gp_delivered_per_1000_per_year"))
+        .map(|(d, s)| d / 3.0 - s)
+        .collect();
+    above_zero(
+        &Estimate::from_samples(margin),
+        &format!("delivered ({delivered:?}) falls less than a third of demand ({demand:?})"),
+    );
+    // Unmet demand and the wait for an appointment fall instead.
+    below_zero(
+        &r.paired("belonging", "no_sp", "gp_unmet_per_1000_per_year"),
+        "unmet GP demand: belonging − no_sp",
+    );
+    below_zero(
+        &r.paired("belonging", "no_sp", "gp_wait_weeks_mean"),
+        "GP wait: belonging − no_sp",
+    );
+    // Bolted on's bounce-backs lengthen the queue.
+    above_zero(
+        &r.paired("bolted_on", "no_sp", "gp_unmet_per_1000_per_year"),
+        "unmet GP demand: bolted on − no_sp",
+    );
+}
