@@ -120,6 +120,20 @@ fn evaluation_that_fooled_us_naive_fall_is_mostly_regression_to_the_mean() {
         &Estimate::from_samples(r.values("bolted_on", "eval_effect_pct").iter().copied()),
         "bolted_on: causal effect on GP use",
     );
+    // With crises on (MODEL.md §9.1), the evaluation also reports a wellbeing gain at follow-up,
+    // most of which the twins make too: their change is more than half the naive one.
+    for arm in ["bolted_on", "fitting_in", "belonging"] {
+        let naive = r.values(arm, "eval_wellbeing_followup_naive_change");
+        let twins = r.values(arm, "eval_wellbeing_followup_counterfactual_change");
+        above_zero(
+            &Estimate::from_samples(naive.iter().copied()),
+            &format!("{arm}: naive follow-up wellbeing change"),
+        );
+        above_zero(
+            &Estimate::from_samples(naive.iter().zip(twins).map(|(n, c)| c - n / 2.0)),
+            &format!("{arm}: twins' follow-up change − half the naive one"),
+        );
+    }
 }
 
 #[test]
