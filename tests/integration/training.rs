@@ -11,10 +11,10 @@ use sprx::metrics::stats::Estimate;
 use crate::{ok, read, tempdir};
 
 /// One run's per-replicate metrics: arm → metric → values in replicate order.
-struct Replicates(HashMap<String, HashMap<String, Vec<f64>>>);
+pub struct Replicates(HashMap<String, HashMap<String, Vec<f64>>>);
 
 impl Replicates {
-    fn read(dir: &Path) -> Replicates {
+    pub fn read(dir: &Path) -> Replicates {
         let text = read(&dir.join("replicates.csv"));
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = reader
@@ -36,7 +36,7 @@ impl Replicates {
         Replicates(arms)
     }
 
-    fn values(&self, arm: &str, metric: &str) -> &[f64] {
+    pub fn values(&self, arm: &str, metric: &str) -> &[f64] {
         self.0
             .get(arm)
             .and_then(|m| m.get(metric))
@@ -44,31 +44,29 @@ impl Replicates {
     }
 
     /// `a − b` replicate by replicate.
-    fn paired(&self, a: &str, b: &str, metric: &str) -> Estimate {
+    pub fn paired(&self, a: &str, b: &str, metric: &str) -> Estimate {
         Estimate::paired(self.values(a, metric), self.values(b, metric))
     }
 }
 
 /// Runs a training scenario with `replicates` replicates into a temporary directory.
 fn run(file: &str, replicates: u32) -> (tempfile::TempDir, Replicates) {
+    run_scenario(&format!("scenarios/training/{file}"), replicates)
+}
+
+/// Runs a shipped scenario (a path from the repository root) with `replicates` replicates into
+/// a temporary directory.
+pub fn run_scenario(path: &str, replicates: u32) -> (tempfile::TempDir, Replicates) {
     let dir = tempdir();
     let out = dir.path().to_string_lossy().into_owned();
     let n = replicates.to_string();
-    ok(&[
-        "run",
-        &format!("scenarios/training/{file}"),
-        "--replicates",
-        &n,
-        "--out",
-        &out,
-        "--quiet",
-    ]);
+    ok(&["run", path, "--replicates", &n, "--out", &out, "--quiet"]);
     let reps = Replicates::read(dir.path());
     (dir, reps)
 }
 
 /// Asserts that the 95% interval lies entirely above zero.
-fn above_zero(e: &Estimate, what: &str) {
+pub fn above_zero(e: &Estimate, what: &str) {
     match e.ci95 {
         [Some(lo), Some(_)] => assert!(
             lo > 0.0,
@@ -78,7 +76,7 @@ fn above_zero(e: &Estimate, what: &str) {
     }
 }
 
-fn below_zero(e: &Estimate, what: &str) {
+pub fn below_zero(e: &Estimate, what: &str) {
     match e.ci95 {
         [Some(_), Some(hi)] => assert!(
             hi < 0.0,
