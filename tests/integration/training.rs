@@ -11,10 +11,10 @@ use sprx::metrics::stats::Estimate;
 use crate::{ok, read, tempdir};
 
 /// One run's per-replicate metrics: arm → metric → values in replicate order.
-struct Replicates(HashMap<String, HashMap<String, Vec<f64>>>);
+pub struct Replicates(HashMap<String, HashMap<String, Vec<f64>>>);
 
 impl Replicates {
-    fn read(dir: &Path) -> Replicates {
+    pub fn read(dir: &Path) -> Replicates {
         let text = read(&dir.join("replicates.csv"));
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = reader
@@ -36,7 +36,7 @@ impl Replicates {
         Replicates(arms)
     }
 
-    fn values(&self, arm: &str, metric: &str) -> &[f64] {
+    pub fn values(&self, arm: &str, metric: &str) -> &[f64] {
         self.0
             .get(arm)
             .and_then(|m| m.get(metric))
@@ -44,31 +44,29 @@ impl Replicates {
     }
 
     /// `a − b` replicate by replicate.
-    fn paired(&self, a: &str, b: &str, metric: &str) -> Estimate {
+    pub fn paired(&self, a: &str, b: &str, metric: &str) -> Estimate {
         Estimate::paired(self.values(a, metric), self.values(b, metric))
     }
 }
 
 /// Runs a training scenario with `replicates` replicates into a temporary directory.
 fn run(file: &str, replicates: u32) -> (tempfile::TempDir, Replicates) {
+    run_scenario(&format!("scenarios/training/{file}"), replicates)
+}
+
+/// Runs a shipped scenario (a path from the repository root) with `replicates` replicates into
+/// a temporary directory.
+pub fn run_scenario(path: &str, replicates: u32) -> (tempfile::TempDir, Replicates) {
     let dir = tempdir();
     let out = dir.path().to_string_lossy().into_owned();
     let n = replicates.to_string();
-    ok(&[
-        "run",
-        &format!("scenarios/training/{file}"),
-        "--replicates",
-        &n,
-        "--out",
-        &out,
-        "--quiet",
-    ]);
+    ok(&["run", path, "--replicates", &n, "--out", &out, "--quiet"]);
     let reps = Replicates::read(dir.path());
     (dir, reps)
 }
 
 /// Asserts that the 95% interval lies entirely above zero.
-fn above_zero(e: &Estimate, what: &str) {
+pub fn above_zero(e: &Estimate, what: &str) {
     match e.ci95 {
         [Some(lo), Some(_)] => assert!(
             lo > 0.0,
@@ -78,7 +76,7 @@ fn above_zero(e: &Estimate, what: &str) {
     }
 }
 
-fn below_zero(e: &Estimate, what: &str) {
+pub fn below_zero(e: &Estimate, what: &str) {
     match e.ci95 {
         [Some(_), Some(hi)] => assert!(
             hi < 0.0,
@@ -120,6 +118,20 @@ fn evaluation_that_fooled_us_naive_fall_is_mostly_regression_to_the_mean() {
         &Estimate::from_samples(r.values("bolted_on", "eval_effect_pct").iter().copied()),
         "bolted_on: causal effect on GP use",
     );
+    // With crises on (MODEL.md §9.1), the evaluation also reports a wellbeing gain at follow-up,
+    // most of which the twins make too: their change is more than half the naive one.
+    for arm in ["bolted_on", "fitting_in", "belonging"] {
+        let naive = r.values(arm, "eval_wellbeing_followup_naive_change");
+        let twins = r.values(arm, "eval_wellbeing_followup_counterfactual_change");
+        above_zero(
+            &Estimate::from_samples(naive.iter().copied()),
+            &format!("{arm}: naive follow-up wellbeing change"),
+        );
+        above_zero(
+            &Estimate::from_samples(naive.iter().zip(twins).map(|(n, c)| c - n / 2.0)),
+            &format!("{arm}: twins' follow-up change − half the naive one"),
+        );
+    }
 }
 
 #[test]
@@ -346,5 +358,46 @@ fn fair_shares_need_moves_posts_and_connections_to_deprived_pcns_at_a_cost_in_re
     assert!(
         hi < 0.0,
         "all PCNs' connections, need − as_is: upper bound {hi}"
+    );
+}
+
+#[test]
+fn appointments_saved_go_to_the_queue_not_off_the_books() {
+    let (_dir, r) = run("7_appointments_saved.toml", 6);
+    // Belonging lowers GP demand a little.
+    let demand = r.paired("belonging", "no_sp", "gp_consults_per_1000_per_year");
+    below_zero(&demand, "GP demand: belonging − no_sp");
+    // Appointments delivered hardly move: per replicate, their fall is less than a third of the
+    // fall in demand (the rest of the freed appointments go to the next in the queue).
+    let delivered = r.paired("belonging", "no_sp", "gp_delivered_per_1000_per_year");
+    let fall = |arm: &str, metric: &str| -> Vec<f64> {
+        r.values(arm, metric)
+            .iter()
+            .zip(r.values("no_sp", metric))
+            .map(|(a, b)| b - a)
+            .collect()
+    };
+    let margin: Vec<f64> = fall("belonging", "gp_consults_per_1000_per_year")
+        .iter()
+        .zip(fall("belonging", "gp_delivered_per_1000_per_year"))
+        .map(|(d, s)| d / 3.0 - s)
+        .collect();
+    above_zero(
+        &Estimate::from_samples(margin),
+        &format!("delivered ({delivered:?}) falls less than a third of demand ({demand:?})"),
+    );
+    // Unmet demand and the wait for an appointment fall instead.
+    below_zero(
+        &r.paired("belonging", "no_sp", "gp_unmet_per_1000_per_year"),
+        "unmet GP demand: belonging − no_sp",
+    );
+    below_zero(
+        &r.paired("belonging", "no_sp", "gp_wait_weeks_mean"),
+        "GP wait: belonging − no_sp",
+    );
+    // Bolted on's bounce-backs lengthen the queue.
+    above_zero(
+        &r.paired("bolted_on", "no_sp", "gp_unmet_per_1000_per_year"),
+        "unmet GP demand: bolted on − no_sp",
     );
 }
