@@ -9,9 +9,9 @@ use plotters::style::RGBColor;
 use super::bands::{arm_bands, bar_of};
 use super::format::{excludes_zero, signed_ci};
 use super::sections::arm_table;
-use super::{Report, figure, spec};
+use super::{Report, band_figure, figure, spec};
 use crate::metrics::stats::Estimate;
-use crate::report::charts::{Bar, PALETTE, band_chart, bar_chart};
+use crate::report::charts::{Bar, PALETTE, bar_chart};
 use crate::report::data::{ReportError, RunDir};
 use crate::report::escape;
 
@@ -203,21 +203,14 @@ fn access_charts(report: &Report, out: &mut String) -> Result<(), ReportError> {
     );
     let backlog = |get: &dyn Fn(&str) -> f64| 1000.0 * get("n_gp_backlog") / get("n_patients");
     let bands = arm_bands(run, colours, None, &backlog, 4);
-    let svg = band_chart(
-        &spec(
-            "gp-backlog",
-            "service week",
-            "requests waiting per 1,000 patients",
-        ),
-        &bands,
-        false,
-    )?;
-    figure(
+    band_figure(
         out,
         "gp-backlog",
-        &svg,
+        "requests waiting per 1,000 patients",
+        &bands,
+        false,
         "GP requests carried into the next week, per 1,000 registered patients, 4-week rolling mean; shaded: 95% interval across replicates. Divided by the weekly capacity, this is the wait in weeks.",
-    );
+    )?;
     Ok(())
 }
 

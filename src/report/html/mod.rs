@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use plotters::style::RGBColor;
 use serde_json::Value;
 
-use super::charts::ChartSpec;
+use super::charts::{Band, ChartSpec, band_chart};
 use super::data::{ReportError, RunDir};
 use super::escape;
 use super::trace::Journey;
@@ -414,6 +414,20 @@ pub(super) fn spec<'a>(id: &'a str, x_desc: &'a str, y_desc: &'a str) -> ChartSp
 }
 
 /// A figure: heading, chart, caption.
+/// A figure of weekly bands over the service weeks: [`band_chart`] under `id`, captioned.
+pub(super) fn band_figure(
+    out: &mut String,
+    id: &str,
+    y_desc: &str,
+    bands: &[Band],
+    with_zero: bool,
+    caption: &str,
+) -> Result<(), ReportError> {
+    let svg = band_chart(&spec(id, "service week", y_desc), bands, with_zero)?;
+    figure(out, id, &svg, caption);
+    Ok(())
+}
+
 pub(super) fn figure(out: &mut String, id: &str, svg: &str, caption: &str) {
     let _ = write!(
         out,
