@@ -121,24 +121,45 @@ pub fn write_pcns_csv(
     results: &RunResults,
     places: &PlaceOutputs,
 ) -> io::Result<()> {
+    write_place_rows(w, results, &PCN_COLUMNS, &places.pcns, pcn_identity)
+}
+
+/// `icbs.csv`: one row per arm and ICB, region and all PCNs together (`level`).
+pub fn write_icbs_csv(
+    w: &mut impl Write,
+    results: &RunResults,
+    places: &PlaceOutputs,
+) -> io::Result<()> {
+    write_place_rows(w, results, &AREA_COLUMNS, &places.areas, area_identity)
+}
+
+/// A table by place: for each arm, a row per place of its identity columns (`identity`, the
+/// columns of `columns` after `arm` and before the posts), its posts and the place metrics.
+fn write_place_rows(
+    w: &mut impl Write,
+    results: &RunResults,
+    columns: &[&str],
+    places: &[PlaceResults],
+    identity: fn(&mut Cells, &PlaceGroup),
+) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(w);
     csv.write_record(
-        PCN_COLUMNS
+        columns
             .iter()
             .map(|c| c.to_string())
             .chain(metric_columns()),
     )?;
     for (a, arm) in results.arms.iter().enumerate() {
-        for pcn in &places.pcns {
-            let Some(place) = pcn.arms.get(a) else {
+        for place in places {
+            let Some(results) = place.arms.get(a) else {
                 continue;
             };
             let mut row = Cells::new();
             row.text(&arm.name);
-            pcn_identity(&mut row, &pcn.group);
-            row.number(Some(place.lw_posts));
-            row.number(per_10k(place.lw_posts, pcn.group.patients));
-            row.metrics(place);
+            identity(&mut row, &place.group);
+            row.number(Some(results.lw_posts));
+            row.number(per_10k(results.lw_posts, place.group.patients));
+            row.metrics(results);
             csv.write_record(&row.0)?;
         }
     }
@@ -159,42 +180,15 @@ fn pcn_identity(row: &mut Cells, group: &PlaceGroup) {
     row.number(identity.and_then(|p| p.lw_fte_reported));
 }
 
-/// `icbs.csv`: one row per arm and ICB, region and all PCNs together (`level`).
-pub fn write_icbs_csv(
-    w: &mut impl Write,
-    results: &RunResults,
-    places: &PlaceOutputs,
-) -> io::Result<()> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record(
-        AREA_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .chain(metric_columns()),
-    )?;
-    for (a, arm) in results.arms.iter().enumerate() {
-        for area in &places.areas {
-            let Some(place) = area.arms.get(a) else {
-                continue;
-            };
-            let g = &area.group;
-            let mut row = Cells::new();
-            row.text(&arm.name);
-            row.text(g.level.as_str());
-            row.text(&g.code);
-            row.text(&g.name);
-            row.text(&g.region);
-            row.number(Some(g.pcns.len() as f64));
-            row.number(Some(g.patients as f64));
-            row.number(Some(two_decimals(g.weighted_patients)));
-            row.number(g.imd_score);
-            row.number(Some(place.lw_posts));
-            row.number(per_10k(place.lw_posts, g.patients));
-            row.metrics(place);
-            csv.write_record(&row.0)?;
-        }
-    }
-    csv.flush()
+fn area_identity(row: &mut Cells, group: &PlaceGroup) {
+    row.text(group.level.as_str());
+    row.text(&group.code);
+    row.text(&group.name);
+    row.text(&group.region);
+    row.number(Some(group.pcns.len() as f64));
+    row.number(Some(group.patients as f64));
+    row.number(Some(two_decimals(group.weighted_patients)));
+    row.number(group.imd_score);
 }
 
 /// Place metrics keyed by name.
