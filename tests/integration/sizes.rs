@@ -191,8 +191,12 @@ fn estimate_and_peak(dir: &Path, scenario: Option<&str>, extra: &[&str]) -> (f64
 }
 
 /// The memory estimate that refuses oversized runs stays true: within 25% of the measured
-/// peak on runs of different shapes (one unit, units on two threads with results kept, several
-/// PCNs, a large PCN).
+/// peak on runs of different shapes on one thread (one unit; results of several replicates
+/// kept; several PCNs; a large PCN), where the peak is deterministic. On two threads the peak
+/// depends on scheduling: the estimate assumes both units in memory at once, but on a loaded
+/// machine (CI runs tests in parallel) one unit may finish before the other starts, and the
+/// peak was measured at 137 to 169 MB for the same run. There the estimate must not fall below
+/// the peak, and stay within 1.5 times it.
 #[test]
 fn the_memory_estimate_is_within_a_quarter_of_the_measured_peak() {
     if !Path::new("/proc/self/status").exists() {
@@ -210,35 +214,47 @@ fn the_memory_estimate_is_within_a_quarter_of_the_measured_peak() {
         "large.toml",
         "[run]\nreplicates = 1\nweeks = 156\n[population]\npcns = 1\npractices_per_pcn = 10\npatients_per_practice = 15000\n",
     );
-    let cases: [(&str, Option<&Path>, &[&str]); 4] = [
+    let one_thread = 0.75..=1.25;
+    let two_threads = 1.0..=1.5;
+    let cases: [(&str, Option<&Path>, &[&str], _); 5] = [
         (
             "default, 1 replicate, 1 thread",
             None,
             &["--replicates", "1", "--threads", "1"],
+            &one_thread,
         ),
         (
-            "default, 4 replicates, 2 threads",
+            "default, 4 replicates, 1 thread",
             None,
-            &["--replicates", "4", "--threads", "2"],
+            &["--replicates", "4", "--threads", "1"],
+            &one_thread,
         ),
         (
-            "4 PCNs, 2 replicates, 2 threads",
+            "4 PCNs, 2 replicates, 1 thread",
             Some(&four_pcns),
-            &["--threads", "2"],
+            &["--threads", "1"],
+            &one_thread,
         ),
         (
             "150,000 patients in one PCN",
             Some(&large),
             &["--threads", "1"],
+            &one_thread,
+        ),
+        (
+            "default, 4 replicates, 2 threads",
+            None,
+            &["--replicates", "4", "--threads", "2"],
+            &two_threads,
         ),
     ];
-    for (what, scenario, extra) in cases {
+    for (what, scenario, extra, allowed) in cases {
         let file = scenario.map(s);
         let (estimate, peak) = estimate_and_peak(dir.path(), file.as_deref(), extra);
         let ratio = estimate / peak;
         assert!(
-            (0.75..=1.25).contains(&ratio),
-            "{what}: estimated {estimate:.0} bytes, measured peak {peak:.0} ({ratio:.2}×)"
+            allowed.contains(&ratio),
+            "{what}: estimated {estimate:.0} bytes, measured peak {peak:.0} ({ratio:.2}×, allowed {allowed:?})"
         );
     }
 }
