@@ -132,17 +132,28 @@ pub fn band_chart(
         with_zero,
         0.3,
     );
+    render(spec, HEIGHT, |root| {
+        draw_bands(root, spec, bands, weeks, (y0, y1), with_zero)
+    })
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws a chart of `height` pixels with `draw` into an SVG string, titled from `spec`; a
+/// drawing error names the chart.
+fn render(
+    spec: &ChartSpec,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult,
+) -> Result<String, ReportError> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_bands(&root, spec, bands, weeks, (y0, y1), with_zero)
-            .map_err(|e| chart_error(spec, e))?;
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        draw(&root).map_err(|e| chart_error(spec, e))?;
         root.present().map_err(|e| chart_error(spec, e))?;
     }
     Ok(with_title(svg, spec))
 }
-
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 fn draw_bands(
     root: &DrawingArea<SVGBackend, Shift>,
@@ -241,14 +252,9 @@ pub fn bar_chart(
         [b.value, lo, hi]
     });
     let (y0, y1) = y_range(all, true, 0.45);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_bars(&root, spec, groups, series, values, (y0, y1))
-            .map_err(|e| chart_error(spec, e))?;
-        root.present().map_err(|e| chart_error(spec, e))?;
-    }
-    Ok(with_title(svg, spec))
+    render(spec, HEIGHT, |root| {
+        draw_bars(root, spec, groups, series, values, (y0, y1))
+    })
 }
 
 fn draw_bars(
@@ -362,13 +368,9 @@ pub fn scatter_chart(spec: &ChartSpec, series: &[Points]) -> Result<String, Repo
         .flat_map(|s| s.points.iter().filter(finite).map(|p| p.1));
     let (x0, x1) = y_range(xs, false, 0.0);
     let (y0, y1) = y_range(ys, true, 0.3);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_scatter(&root, spec, series, (x0, x1), (y0, y1)).map_err(|e| chart_error(spec, e))?;
-        root.present().map_err(|e| chart_error(spec, e))?;
-    }
-    Ok(with_title(svg, spec))
+    render(spec, HEIGHT, |root| {
+        draw_scatter(root, spec, series, (x0, x1), (y0, y1))
+    })
 }
 
 fn draw_scatter(
@@ -464,14 +466,9 @@ pub fn ranked_chart(
     } else {
         560
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        draw_ranked(&root, spec, series, items, (x0, x1), labelled)
-            .map_err(|e| chart_error(spec, e))?;
-        root.present().map_err(|e| chart_error(spec, e))?;
-    }
-    Ok(with_title(svg, spec))
+    render(spec, height, |root| {
+        draw_ranked(root, spec, series, items, (x0, x1), labelled)
+    })
 }
 
 /// A place's label on a ranked chart, cut to fit the label area.
