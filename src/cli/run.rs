@@ -10,9 +10,9 @@ use super::args::{MemoryArgs, parse_threads};
 use anyhow::{Context, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sprx::engine::Plan;
 use sprx::engine::budget::{self, Job, REPORT_ROW_BYTES};
 use sprx::engine::runner::{self, RunError};
+use sprx::engine::{Engine, Plan};
 use sprx::output::files::MemoryRecord;
 use sprx::output::{self, Lock, Manifest, PlacesRecord, RUN_LOCK_FILE, RunRecord, RunResults};
 use sprx::scenario::{Scenario, limits};
@@ -38,6 +38,11 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). The results do not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     threads: Option<usize>,
+    /// How patients' own processes are stepped: `fast` (the default: needs and crises change
+    /// at scheduled events) or `reference` (every rule drawn week by week, as MODEL.md states
+    /// it; about three times slower). They agree in distribution, not draw for draw.
+    #[arg(long, value_name = "ENGINE", default_value = "fast", value_parser = parse_engine)]
+    engine: Engine,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -48,6 +53,14 @@ pub struct RunArgs {
     memory: MemoryArgs,
 }
 
+/// `--engine NAME`: one of [`Engine::ALL`].
+fn parse_engine(text: &str) -> Result<Engine, String> {
+    Engine::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = Engine::ALL.iter().map(|e| e.name()).collect();
+        format!("`{text}` is not an engine: {}", names.join(" or "))
+    })
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut scenario = super::load_scenario(args.scenario.as_deref())?;
     if let Some(n) = args.replicates {
@@ -56,7 +69,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         scenario.run.seed = seed;
     }
-    let plan = scenario.plan();
+    let mut plan = scenario.plan();
+    plan.engine = args.engine;
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let memory_estimate = check_size(&plan, threads, &args)?;
     let places = places_record(&scenario, &plan);
@@ -102,6 +116,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             places: places.clone(),
             seed: scenario.run.seed,
             replicates: scenario.run.replicates,
+            engine: plan.engine.name(),
             threads,
             command_line: std::env::args().collect(),
             started: started.to_rfc3339(),

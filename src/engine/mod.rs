@@ -14,6 +14,7 @@ mod outcome;
 pub mod replicate;
 pub mod runner;
 
+pub use crate::model::population::Engine;
 pub use allocation::Allocation;
 pub use outcome::{ArmOutcome, PlaceTally};
 
@@ -120,6 +121,8 @@ pub struct Plan {
     pub arms: Vec<ArmPlan>,
     /// Index of the arm paired differences are taken against.
     pub baseline: usize,
+    /// How patients' own processes are stepped ([`Engine::Fast`] unless asked otherwise).
+    pub engine: Engine,
 }
 
 impl Plan {
@@ -148,6 +151,7 @@ impl Plan {
             pcns: Plan::synthetic_pcns(1, &Layout::uniform(5, 9_600)),
             arms,
             baseline: 0,
+            engine: Engine::default(),
         }
     }
 

@@ -146,6 +146,7 @@ pub fn run_pcn_staffed(
             plan.warmup_weeks,
             plan.weeks,
             evaluated,
+            plan.engine,
             first,
             &group.tables,
         )

@@ -2,7 +2,8 @@
 //! and the per-need sums the wellbeing and consultation rules use.
 
 use crate::params::{NEED_COUNT, Params};
-use crate::rng::threshold_u32;
+use crate::rng::normal::Ziggurat;
+use crate::rng::{Key, Purpose, geometric_wait, ln_stay, open_unit_f64, threshold_u32, unit_f64};
 
 pub const LONELINESS: usize = 0;
 pub const HOUSING: usize = 3;
@@ -43,6 +44,24 @@ pub struct NeedTables {
     /// population has `recency_gain` > 0, or crises are on (MODEL.md §9.1). Without either,
     /// the weekly patient step is v1.0's, compiled without a trace of §9.1.
     pub recency: bool,
+    /// For the fast engine's waiting times ([`geometric_wait`]): `ln(1 − h)` of each onset
+    /// hazard by quintile and need, `ln(1 − r)` of each resolution hazard, and `ln(1 − h)` of
+    /// the crisis onset probability by quintile.
+    pub onset_log: [[f64; NEED_COUNT]; 5],
+    pub resolve_log: [f64; NEED_COUNT],
+    pub crisis_log: [f64; 5],
+    /// The fast engine's normal draws.
+    pub noise: Ziggurat,
+}
+
+/// A week an event never comes in (the fast engine's schedules are `i16` weeks: runs span
+/// at most −5,200..5,200).
+pub const NEVER: i16 = i16::MAX;
+
+/// `week + wait` as a schedule entry, [`NEVER`] beyond the range.
+#[inline]
+pub fn week_after(week: i32, wait: u32) -> i16 {
+    i16::try_from(i64::from(week) + i64::from(wait)).unwrap_or(NEVER)
 }
 
 impl NeedTables {
@@ -72,14 +91,22 @@ impl NeedTables {
         let sum_over = |values: &[f64; NEED_COUNT]| -> [f64; 64] {
             std::array::from_fn(|mask| present(mask as NeedSet).map(|k| values[k]).sum())
         };
+        let hazards: [[f64; NEED_COUNT]; 5] =
+            std::array::from_fn(|q| std::array::from_fn(|k| onset_hazard(p, k, q)));
+        let crisis_onset: [f64; 5] =
+            std::array::from_fn(|q| (p.crisis_rate * p.m_crisis[q]).clamp(0.0, 1.0));
         NeedTables {
+            onset_log: hazards.map(|row| row.map(ln_stay)),
+            resolve_log: resolve.map(ln_stay),
+            crisis_log: crisis_onset.map(ln_stay),
+            noise: Ziggurat::new(),
             onset,
             resolve,
             resolve_threshold: resolve.map(threshold_u32),
             equilibrium,
             penalty: sum_over(&p.need_wellbeing_penalty),
             uplift: sum_over(&p.need_gp_uplift),
-            crisis_onset: std::array::from_fn(|q| (p.crisis_rate * p.m_crisis[q]).clamp(0.0, 1.0)),
+            crisis_onset,
             crises: p.crisis_rate > 0.0,
             recency: p.recency_gain > 0.0,
         }
@@ -206,6 +233,102 @@ pub fn update_needs(
             next
         }
     }
+}
+
+/// The fast engine's need process (MODEL.md §6.1 as events): each need of a patient changes
+/// in the week its schedule says, and the week of its next change is drawn then. A need's
+/// weekly hazard is constant while it keeps its state, so the wait is geometric: exact in
+/// distribution for the weekly Bernoulli draws of the rule. Drawn in `week` for need `k`,
+/// `present` after the change, for a patient of quintile `q`.
+#[inline]
+pub fn next_need_change(
+    key: Key,
+    k: usize,
+    week: i32,
+    present: bool,
+    q: usize,
+    tables: &NeedTables,
+) -> i16 {
+    let ln_q = if present {
+        tables.resolve_log[k]
+    } else {
+        tables.onset_log[q][k]
+    };
+    let u = open_unit_f64(key.word(Purpose::NeedEvent, i64::from(week), k as u64));
+    week_after(week, geometric_wait(u, ln_q))
+}
+
+/// The fast engine's week of the need process for one patient: needs whose change is due in
+/// `week` flip and draw their next change. A patient who attended an asset of category
+/// `attended` last week also has, for each present need with a boost `b`, an extra chance to
+/// resolve, `b/(1 − r)`, drawn independently of the need's own schedule: together the weekly
+/// resolution probability is exactly `r + b` (capped at 1), and the need keeps the resolution
+/// week its twin in the population has, so common random numbers hold. Returns the new set.
+#[allow(clippy::too_many_arguments)] // the patient's need state, spelled out for both engines
+#[inline]
+pub fn need_events(
+    key: Key,
+    needs: NeedSet,
+    next_change: &mut [i16; NEED_COUNT],
+    q: usize,
+    week: i32,
+    attended: Option<usize>,
+    capacity: f64,
+    tables: &NeedTables,
+    p: &Params,
+) -> NeedSet {
+    let mut next = needs;
+    for (k, change) in next_change.iter_mut().enumerate() {
+        let bit = 1 << k;
+        let present = needs & bit != 0;
+        let due = i32::from(*change) <= week;
+        let boosted = !due
+            && present
+            && attended.is_some_and(|category| {
+                resolves_by_attendance(key, k, week, category, capacity, tables, p)
+            });
+        if due || boosted {
+            next ^= bit;
+            *change = next_need_change(key, k, week, !present, q, tables);
+        }
+    }
+    next
+}
+
+/// The extra resolution draw of present need `k` for a patient who attended an asset of
+/// category `category` last week: succeeds w.p. `b/(1 − r)` (see [`need_events`]).
+fn resolves_by_attendance(
+    key: Key,
+    k: usize,
+    week: i32,
+    category: usize,
+    capacity: f64,
+    tables: &NeedTables,
+    p: &Params,
+) -> bool {
+    let boost = attendance_boost(p, k, category, capacity);
+    if boost <= 0.0 {
+        return false;
+    }
+    let base = tables.resolve[k];
+    if base >= 1.0 {
+        // The need resolves this week anyway (its schedule says so).
+        return false;
+    }
+    let extra = boost / (1.0 - base);
+    unit_f64(key.word(Purpose::Boost, i64::from(week), k as u64)) < extra
+}
+
+/// The schedule of a patient's needs drawn at the start of a run, in the week before the
+/// first lived week (`start − 1`), as if each need had just taken its initial state.
+pub fn initial_need_schedule(
+    key: Key,
+    needs: NeedSet,
+    q: usize,
+    start: i32,
+    tables: &NeedTables,
+) -> [i16; NEED_COUNT] {
+    std::array::from_fn(|k| next_need_change(key, k, start - 1, needs & (1 << k) != 0, q, tables))
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@ use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, Normal, StandardNormal};
 
 use super::ModelError;
-use super::needs::{NeedSet, NeedTables, update_needs};
+use super::needs::{
+    NEVER, NeedSet, NeedTables, initial_need_schedule, need_events, update_needs, week_after,
+};
 use crate::params::NEED_COUNT;
 use crate::params::Params;
-use crate::rng::{Key, Purpose, unit_f64};
+use crate::rng::{Key, Purpose, geometric_wait, open_unit_f64, threshold_u32, unit_f64};
 
 /// Where a patient is on the social-prescribing pathway (MODEL.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +74,68 @@ pub struct Patient {
     /// The patient's own social consultations, one bit per week, bit 0 = the week last lived
     /// (MODEL.md §9.1: `n_recent` is read from it; generated consultations never enter it).
     pub recent_social: u64,
+    /// Fast engine only: the week of each need's next change ([`super::needs::need_events`]).
+    pub next_change: [i16; NEED_COUNT],
+    /// Fast engine only: the week the next crisis starts, [`NEVER`] while one is under way.
+    pub next_crisis: i16,
+}
+
+/// A week's consultation probabilities of a patient before the low-wellbeing term (MODEL.md
+/// §6.3), in the fast engine: they change only when needs, crises or activation do, so the
+/// population keeps them between events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConsultRates {
+    /// `f·p_med0·g[q]·factor`.
+    pub p_med: f64,
+    /// `f·(Σ u_k + crisis uplift)·factor`.
+    pub p_soc: f64,
+    /// `u_low·factor`, added to `p_soc` in a week of low wellbeing.
+    pub p_low: f64,
+}
+
+impl ConsultRates {
+    /// The thresholds the week's 32-bit consultation draw is compared with (MODEL.md §6.3,
+    /// with the cap `consult_p_max` and, for a patient on a caseload, the holding relief).
+    #[inline(always)]
+    pub fn thresholds(self, supported: bool, p: &Params) -> ConsultThresholds {
+        let relief = |x: f64| {
+            if supported {
+                x * (1.0 - p.holding_relief)
+            } else {
+                x
+            }
+        };
+        let cap = p.consult_p_max;
+        let capped = |x: f64| threshold_u32(if x < cap { x } else { cap });
+        ConsultThresholds {
+            medical: capped(self.p_med),
+            any: capped(self.p_med + relief(self.p_soc)),
+            any_low: capped(self.p_med + relief(self.p_soc + self.p_low)),
+        }
+    }
+}
+
+/// A week's consultation thresholds for a 32-bit uniform `u`: medical if `u < medical`,
+/// otherwise social if `u < any` (`any_low` in a week of low wellbeing). `u < t` is exactly
+/// `u/2³² < p` for `t` = [`threshold_u32`]`(p)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConsultThresholds {
+    pub medical: u64,
+    pub any: u64,
+    pub any_low: u64,
+}
+
+impl ConsultThresholds {
+    /// The consultation code ([`super::population::MEDICAL`], `SOCIAL` or `NO_CONSULT`)
+    /// for the uniform `u`, without a branch: `medical ≤ any` always, so a medical draw is
+    /// also below `any`.
+    #[inline(always)]
+    pub fn code(self, u: u64, low: bool) -> u8 {
+        let any = if low { self.any_low } else { self.any };
+        let below_medical = u8::from(u < self.medical);
+        let below_any = u8::from(u < any);
+        below_any * (2 - below_medical)
+    }
 }
 
 /// WEMWBS bounds.
@@ -209,7 +273,21 @@ impl Patient {
             attended: 0,
             crisis_left,
             recent_social: 0,
+            next_change: [NEVER; NEED_COUNT],
+            next_crisis: NEVER,
         }
+    }
+
+    /// Draws the fast engine's schedules: each need's next change and the next crisis, as
+    /// seen from the week before `start`, the first week lived.
+    pub fn schedule_events(&mut self, start: i32, tables: &NeedTables) {
+        let q = usize::from(self.q);
+        self.next_change = initial_need_schedule(self.key, self.needs, q, start, tables);
+        self.next_crisis = if self.crisis_left > 0 {
+            NEVER
+        } else {
+            next_crisis_onset(self.key, start - 1, q, tables)
+        };
     }
 
     /// The patient's own processes for one week, in MODEL.md's order: needs, wellbeing (with
@@ -273,6 +351,124 @@ impl Patient {
                 (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
         }
         consultation
+    }
+
+    /// The fast engine's week of the patient's own processes: the rules of
+    /// [`Patient::live_week_with`], with needs and crises changing at scheduled events and
+    /// one 64-bit draw for the wellbeing noise and the consultation. The population's loop
+    /// ([`super::population::Population`]) runs the same steps through the same functions on
+    /// its untouched patients, so a touched patient stays draw for draw its twin until the
+    /// service changes something.
+    #[inline]
+    pub fn live_week_fast<const TRAP: bool>(
+        &mut self,
+        week: i32,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> Consultation {
+        if TRAP {
+            self.crisis_events(week, tables, p);
+        }
+        let attended = self.attended.checked_sub(1).map(usize::from);
+        self.attended = 0;
+        self.needs = need_events(
+            self.key,
+            self.needs,
+            &mut self.next_change,
+            usize::from(self.q),
+            week,
+            attended,
+            self.capacity,
+            tables,
+            p,
+        );
+        let bonus = if attended.is_some() { p.g_att } else { 0.0 };
+        let target = self.wellbeing_target::<TRAP>(bonus, p, tables);
+        let word = self.key.draw(Purpose::WeekDraw, i64::from(week));
+        let noise = weekly_noise(self.key, week, word, tables);
+        self.wellbeing = next_wellbeing(self.wellbeing, target, noise, p);
+        self.activation += p.activation_drift * (self.a0 - self.activation);
+        let supported = self.pathway == Pathway::Supported;
+        let thresholds = self
+            .consult_rates::<TRAP>(p, tables)
+            .thresholds(supported, p);
+        let low = self.wellbeing <= p.low_wellbeing_threshold;
+        let consultation =
+            super::population::consultation(thresholds.code(weekly_uniform(word), low));
+        if TRAP {
+            self.recent_social =
+                (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
+        }
+        consultation
+    }
+
+    /// The wellbeing target of the week (MODEL.md §6.2): `w_base − Σ d_k + bonus`, less the
+    /// crisis penalty in a crisis.
+    #[inline(always)]
+    pub fn wellbeing_target<const TRAP: bool>(
+        &self,
+        bonus: f64,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> f64 {
+        let target = self.w_base - tables.penalty[usize::from(self.needs)] + bonus;
+        if TRAP && self.in_crisis() {
+            target - p.crisis_penalty
+        } else {
+            target
+        }
+    }
+
+    /// The fast engine's [`ConsultRates`] for the patient's state.
+    #[inline(always)]
+    pub fn consult_rates<const CRISES: bool>(
+        &self,
+        p: &Params,
+        tables: &NeedTables,
+    ) -> ConsultRates {
+        let factor = p.consult_activation_intercept - p.consult_activation_slope * self.activation;
+        let uplift = tables.uplift[usize::from(self.needs)];
+        let uplift = if CRISES && self.in_crisis() {
+            uplift + p.crisis_uplift
+        } else {
+            uplift
+        };
+        ConsultRates {
+            p_med: self.p_med * factor,
+            p_soc: self.frailty * uplift * factor,
+            p_low: p.u_low * factor,
+        }
+    }
+
+    /// The fast engine's crisis step (MODEL.md §9.1, first thing in the week): a crisis under
+    /// way counts down, and when it ends the wait to the next one is drawn; otherwise one
+    /// starts in the week its schedule says. The wait is geometric, exact for the rule's
+    /// weekly onset draw, and depends on nothing an arm can change.
+    #[inline]
+    pub fn crisis_events(&mut self, week: i32, tables: &NeedTables, p: &Params) {
+        if self.crisis_left > 0 {
+            self.crisis_left -= 1;
+            if self.crisis_left == 0 {
+                self.next_crisis = next_crisis_onset(self.key, week, usize::from(self.q), tables);
+            }
+        } else if i32::from(self.next_crisis) <= week {
+            self.crisis_left = crisis_length(p.crisis_weeks);
+            self.next_crisis = NEVER;
+        }
+    }
+
+    /// The fast engine: the first week in which something of the patient's own processes is
+    /// due (a need's change, or with MODEL.md §9.1 a crisis's start or a week of one).
+    #[inline]
+    pub fn next_event<const TRAP: bool>(&self, week: i32) -> i16 {
+        let needs = self.next_change.iter().copied().min().unwrap_or(NEVER);
+        if !TRAP {
+            needs
+        } else if self.in_crisis() {
+            week_after(week, 1)
+        } else {
+            needs.min(self.next_crisis)
+        }
     }
 
     /// MODEL.md §9.1, first thing in the patient's step: a crisis under way counts down by one
@@ -378,6 +574,39 @@ impl Patient {
         self.pathway = Pathway::Idle;
         self.cooldown_until = week.saturating_add(cooldown_weeks as i32);
     }
+}
+
+/// The fast engine's wellbeing noise of the week: the standard normal from the high half of
+/// the week's word (`word`), continued from a stream of its own in the rare weeks the word is
+/// not enough.
+#[inline(always)]
+pub fn weekly_noise(key: Key, week: i32, word: u64, tables: &NeedTables) -> f64 {
+    match tables.noise.fast((word >> 32) as u32) {
+        Ok(z) => z,
+        Err(attempt) => tables.noise.finish(
+            attempt,
+            &mut key.stream(Purpose::NoiseTail, i64::from(week)),
+        ),
+    }
+}
+
+/// The consultation uniform of the week, 32 bits from the low half of the week's word.
+#[inline(always)]
+pub fn weekly_uniform(word: u64) -> u64 {
+    word & 0xFFFF_FFFF
+}
+
+/// MODEL.md §6.2: `w + λ_w·(target − w) + σ_w·ε`, within the WEMWBS range.
+#[inline(always)]
+pub fn next_wellbeing(w: f64, target: f64, noise: f64, p: &Params) -> f64 {
+    clamp_wellbeing(w + p.lambda_w * (target - w) + p.sigma_w * noise)
+}
+
+/// The fast engine: the week of the next crisis onset, drawn in `week` (when the last one
+/// ended, or before the run's first week) for a patient of quintile `q`.
+pub fn next_crisis_onset(key: Key, week: i32, q: usize, tables: &NeedTables) -> i16 {
+    let u = open_unit_f64(key.draw(Purpose::CrisisEvent, i64::from(week)));
+    week_after(week, geometric_wait(u, tables.crisis_log[q]))
 }
 
 /// `crisis_weeks` as stored in `crisis_left` (the registry caps it at 520).

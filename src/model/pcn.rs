@@ -184,15 +184,15 @@ impl<'a> Pcn<'a> {
         if !self.service {
             return;
         }
-        for (i, twin) in population.patients.iter().enumerate() {
+        for i in 0..population.len() {
             if self.slot_of[i] == NO_SLOT {
-                let mut patient = *twin;
+                let mut patient = population.twin(i);
                 patient.trust = self.p.trust0;
                 self.slot_of[i] = self.touched.len() as u32;
                 self.touched.push(patient);
             }
         }
-        self.touched_ids = (0..population.patients.len() as u32).collect();
+        self.touched_ids = (0..population.len() as u32).collect();
     }
 
     fn practice_of(&self, patient: u32) -> usize {
@@ -297,7 +297,7 @@ impl<'a> Pcn<'a> {
     fn every_patient_week(&mut self, week: i32, population: &Population, rec: &mut WeekRecord) {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let mut newly_touched = Vec::new();
-        for i in 0..population.patients.len() as u32 {
+        for i in 0..population.len() as u32 {
             let referred = if self.slot_of[i as usize] != NO_SLOT {
                 self.live_touched(i, week, population, rec);
                 false
@@ -322,15 +322,15 @@ impl<'a> Pcn<'a> {
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
-        let twin = &population.patients[i as usize];
-        if !eligible_for_other_routes(twin, Consultation::None, week) {
+        let twin = population.twin(i as usize);
+        if !eligible_for_other_routes(&twin, Consultation::None, week) {
             return false;
         }
         // Untouched, the patient has the arm's trust0 and otherwise the population's state.
-        let Some((offer, u_accept)) = self.other_route_offer(twin, self.p.trust0, week) else {
+        let Some((offer, u_accept)) = self.other_route_offer(&twin, self.p.trust0, week) else {
             return false;
         };
-        self.touch(i, twin, false);
+        self.touch(i, &twin, false);
         self.respond(i, offer, u_accept, week, rec);
         true
     }
@@ -376,11 +376,11 @@ impl<'a> Pcn<'a> {
     #[inline]
     fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
-        let twin = &population.patients[i as usize];
+        let twin = population.twin_sums(i as usize);
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
         let before = (patient.needs, patient.crisis_left);
-        let consultation = patient.live_week(i64::from(week), p, population.tables());
+        let consultation = population.live_own(patient, week);
         let twin_code = population.consults[i as usize];
         replace_in_sums(rec, twin, twin_code, patient, consultation, p);
         if let Some(access) = self.access.as_mut() {
@@ -419,12 +419,12 @@ impl<'a> Pcn<'a> {
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
-        let twin = &population.patients[i as usize];
+        let twin = population.twin(i as usize);
         let consultation = consultation(population.consults[i as usize]);
-        let Some((offer, u_accept)) = self.gp_offer(i, consultation, twin, week) else {
+        let Some((offer, u_accept)) = self.gp_offer(i, consultation, &twin, week) else {
             return false;
         };
-        self.touch(i, twin, true);
+        self.touch(i, &twin, true);
         self.respond(i, offer, u_accept, week, rec);
         true
     }
@@ -952,20 +952,21 @@ pub fn check_patient_ranges(patient: &Patient) -> Result<(), String> {
 }
 
 /// Replaces the population's patient by the arm's own in the week's patient-level sums.
+/// `twin` is the population's patient's `(wellbeing, activation)` ([`Population::twin_sums`]).
 fn replace_in_sums(
     rec: &mut WeekRecord,
-    twin: &Patient,
+    (twin_wellbeing, twin_activation): (f64, f64),
     twin_code: u8,
     own: &Patient,
     own_consultation: Consultation,
     p: &Params,
 ) {
     let q = usize::from(own.q);
-    rec.wellbeing_sum += own.wellbeing - twin.wellbeing;
-    rec.q_wellbeing_sum[q] += own.wellbeing - twin.wellbeing;
-    rec.activation_sum += own.activation - twin.activation;
+    rec.wellbeing_sum += own.wellbeing - twin_wellbeing;
+    rec.q_wellbeing_sum[q] += own.wellbeing - twin_wellbeing;
+    rec.activation_sum += own.activation - twin_activation;
     let low = |w: f64| u64::from(w <= p.low_wellbeing_threshold);
-    rec.low_wellbeing = rec.low_wellbeing - low(twin.wellbeing) + low(own.wellbeing);
+    rec.low_wellbeing = rec.low_wellbeing - low(twin_wellbeing) + low(own.wellbeing);
     match consultation(twin_code) {
         Consultation::Medical => rec.medical -= 1,
         Consultation::Social => rec.social -= 1,

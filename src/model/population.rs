@@ -10,10 +10,104 @@
 use super::ModelError;
 use super::needs::NeedTables;
 use super::observe::{EventLog, History, WeekRecord};
-use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
+use super::patient::{
+    ConsultThresholds, Consultation, Patient, PatientDistributions, next_wellbeing, quintile_cdf,
+    weekly_noise, weekly_uniform,
+};
 use super::pcn::Layout;
 use crate::params::Params;
-use crate::rng::{EntityKind, Key};
+use crate::rng::{EntityKind, Key, Purpose, offset};
+
+/// How patients' own processes are stepped. Both follow MODEL.md's rules; they draw their
+/// random numbers differently, so they agree in distribution, not draw for draw (the docking
+/// test in `tests/integration/model/docking.rs` checks that they agree).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Needs and crises change at scheduled events (geometric waits); a patient-week is one
+    /// hash, one normal and one comparison, over structure-of-arrays state.
+    #[default]
+    Fast,
+    /// Every rule drawn week by week for every patient, as MODEL.md states it: the plain
+    /// implementation the fast engine is checked against.
+    Reference,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Fast, Engine::Reference];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Fast => "fast",
+            Engine::Reference => "reference",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// The fast engine's per-patient state of the weekly loop: what a patient-week reads and
+/// writes when no event is due, in one record so that the loop walks one array. Everything
+/// else stays in the patient's record, brought up to date at events.
+#[derive(Clone, Copy, Debug)]
+struct Hot {
+    key: Key,
+    wellbeing: f64,
+    /// The wellbeing target (MODEL.md §6.2) for the current needs and crisis.
+    target: f64,
+    /// The consultation thresholds of an untouched patient (never on a caseload).
+    consult: ConsultThresholds,
+    /// First week something of the patient's own processes is due.
+    next_event: i16,
+    q: u8,
+}
+
+/// The fast engine's patient `patient` with its loop state `hot` (and MODEL.md §9.1 history
+/// `recent`, if kept) put back.
+fn with_hot(mut patient: Patient, hot: &Hot, recent: Option<u64>) -> Patient {
+    patient.wellbeing = hot.wellbeing;
+    if let Some(recent) = recent {
+        patient.recent_social = recent;
+    }
+    patient
+}
+
+/// The fast engine: the events due in `week` of a patient (crisis, then needs, as
+/// [`Patient::live_week_fast`] runs them), and the loop state they change. `in_crisis`
+/// counts the population's patients in crisis.
+#[cold]
+#[inline(never)]
+fn catch_up<const TRAP: bool>(
+    patient: &mut Patient,
+    hot: &mut Hot,
+    week: i32,
+    in_crisis: &mut u64,
+    p: &Params,
+    tables: &NeedTables,
+) {
+    if TRAP {
+        let was = u64::from(patient.in_crisis());
+        patient.crisis_events(week, tables, p);
+        *in_crisis = *in_crisis - was + u64::from(patient.in_crisis());
+    }
+    patient.needs = super::needs::need_events(
+        patient.key,
+        patient.needs,
+        &mut patient.next_change,
+        usize::from(patient.q),
+        week,
+        None,
+        patient.capacity,
+        tables,
+        p,
+    );
+    hot.target = patient.wellbeing_target::<TRAP>(0.0, p, tables);
+    hot.consult = patient
+        .consult_rates::<TRAP>(p, tables)
+        .thresholds(false, p);
+    hot.next_event = patient.next_event::<TRAP>(week);
+}
 
 /// Codes of a week's consultation, as stored per patient.
 pub const NO_CONSULT: u8 = 0;
@@ -39,7 +133,19 @@ pub fn consultation(code: u8) -> Consultation {
 pub struct Population<'a> {
     p: &'a Params,
     tables: &'a NeedTables,
-    pub patients: Vec<Patient>,
+    engine: Engine,
+    /// Every patient's state. With the fast engine, wellbeing and the `n_recent` history are
+    /// kept in [`Hot`] instead and only brought back by [`Population::twin`].
+    patients: Vec<Patient>,
+    hot: Vec<Hot>,
+    /// MODEL.md §9.1's consultation history of each patient (fast engine, when the step has
+    /// §9.1).
+    recent: Vec<u64>,
+    /// Σ activation over the patients: constant, as no untouched patient's activation moves
+    /// from its baseline (fast engine).
+    activation_total: f64,
+    /// Patients in crisis now (fast engine, MODEL.md §9.1).
+    in_crisis: u64,
     /// This week's consultation of each patient (a consult code).
     pub consults: Vec<u8>,
     /// Ids of the patients who consulted this week, ascending.
@@ -80,17 +186,25 @@ fn draw_patients(
 
 impl<'a> Population<'a> {
     /// Draws the patients (MODEL.md §5) and runs the warm-up.
+    #[allow(clippy::too_many_arguments)] // the run's shape, spelled out
     pub fn new(
         pcn: Key,
         layout: &Layout,
         warmup_weeks: u32,
         weeks: u32,
         keep_history: bool,
+        engine: Engine,
         p: &'a Params,
         tables: &'a NeedTables,
     ) -> Result<Population<'a>, ModelError> {
         let dist = PatientDistributions::new(p)?;
-        let patients = draw_patients(pcn, layout, p, tables, &dist);
+        let mut patients = draw_patients(pcn, layout, p, tables, &dist);
+        let start = -(warmup_weeks as i32);
+        if engine == Engine::Fast {
+            for patient in &mut patients {
+                patient.schedule_events(start, tables);
+            }
+        }
         let mut quintile_sizes = [0; 5];
         for patient in &patients {
             quintile_sizes[usize::from(patient.q)] += 1;
@@ -99,6 +213,11 @@ impl<'a> Population<'a> {
         let mut population = Population {
             p,
             tables,
+            engine,
+            hot: Vec::new(),
+            recent: Vec::new(),
+            activation_total: patients.iter().map(|pt| pt.activation).sum(),
+            in_crisis: patients.iter().map(|pt| u64::from(pt.in_crisis())).sum(),
             patients,
             consults: vec![NO_CONSULT; n],
             consulting: Vec::new(),
@@ -108,13 +227,116 @@ impl<'a> Population<'a> {
             events: None,
             warmup_demand: Vec::with_capacity(warmup_weeks as usize),
         };
-        population.warm_up(warmup_weeks, &layout.list_sizes);
+        if engine == Engine::Fast {
+            population.hot = population.hot_state(start);
+            if tables.trap() {
+                population.recent = population
+                    .patients
+                    .iter()
+                    .map(|pt| pt.recent_social)
+                    .collect();
+            }
+        }
+        population.warm_up(warmup_weeks, layout);
         Ok(population)
+    }
+
+    /// The fast engine's loop state of every patient at the start.
+    fn hot_state(&self, start: i32) -> Vec<Hot> {
+        let trap = self.tables.trap();
+        self.patients
+            .iter()
+            .map(|pt| Hot {
+                key: pt.key,
+                wellbeing: pt.wellbeing,
+                target: self.target_of(pt),
+                consult: self.rates_of(pt),
+                next_event: if trap {
+                    pt.next_event::<true>(start - 1)
+                } else {
+                    pt.next_event::<false>(start - 1)
+                },
+                q: pt.q,
+            })
+            .collect()
+    }
+
+    /// The wellbeing target of an untouched patient (no attendance bonus).
+    fn target_of(&self, patient: &Patient) -> f64 {
+        if self.tables.trap() {
+            patient.wellbeing_target::<true>(0.0, self.p, self.tables)
+        } else {
+            patient.wellbeing_target::<false>(0.0, self.p, self.tables)
+        }
+    }
+
+    fn rates_of(&self, patient: &Patient) -> ConsultThresholds {
+        let rates = if self.tables.trap() {
+            patient.consult_rates::<true>(self.p, self.tables)
+        } else {
+            patient.consult_rates::<false>(self.p, self.tables)
+        };
+        rates.thresholds(false, self.p)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Registered patients.
+    pub fn len(&self) -> usize {
+        self.patients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patients.is_empty()
+    }
+
+    /// Patient `i` as the population has it now: the twin an arm copies when it first touches
+    /// the patient, and compares its own copy with.
+    #[inline]
+    pub fn twin(&self, i: usize) -> Patient {
+        match self.hot.get(i) {
+            Some(hot) => with_hot(self.patients[i], hot, self.recent.get(i).copied()),
+            None => self.patients[i],
+        }
+    }
+
+    /// Patient `i`'s wellbeing and activation as the population has them now: what an arm
+    /// replaces in the week's sums by its own copy's.
+    #[inline]
+    pub fn twin_sums(&self, i: usize) -> (f64, f64) {
+        let wellbeing = match self.hot.get(i) {
+            Some(hot) => hot.wellbeing,
+            None => self.patients[i].wellbeing,
+        };
+        (wellbeing, self.patients[i].activation)
+    }
+
+    /// One week of a touched patient's own processes, stepped as this population steps its
+    /// own: an arm's copy of a patient follows the same engine as its twin.
+    #[inline]
+    pub fn live_own(&self, patient: &mut Patient, week: i32) -> Consultation {
+        match (self.engine, self.tables.trap()) {
+            (Engine::Fast, true) => patient.live_week_fast::<true>(week, self.p, self.tables),
+            (Engine::Fast, false) => patient.live_week_fast::<false>(week, self.p, self.tables),
+            (Engine::Reference, _) => patient.live_week(i64::from(week), self.p, self.tables),
+        }
     }
 
     /// Weeks −warmup..−1: only the patients' own processes run; nothing is recorded but each
     /// practice's consultations (for GP capacity, MODEL.md §9.2).
-    fn warm_up(&mut self, warmup_weeks: u32, list_sizes: &[u32]) {
+    fn warm_up(&mut self, warmup_weeks: u32, layout: &Layout) {
+        if self.engine == Engine::Fast {
+            for week in -(warmup_weeks as i32)..0 {
+                self.live_fast(week, false);
+                let mut demand = Vec::new();
+                self.practice_demand(layout, &mut demand);
+                self.warmup_demand.push(demand);
+            }
+            return;
+        }
+        let list_sizes = &layout.list_sizes;
         if self.tables.trap() {
             self.warm_up_with::<true>(warmup_weeks, list_sizes);
         } else {
@@ -157,6 +379,10 @@ impl<'a> Population<'a> {
 
     /// One service week of every patient's own processes, with the week's sums.
     pub fn live_week(&mut self, week: i32) {
+        if self.engine == Engine::Fast {
+            self.live_fast(week, true);
+            return;
+        }
         // The loop is compiled twice so that a run following nobody runs exactly the loop it
         // would without an event log: no check, no saved need set, per patient.
         // So is MODEL.md §9.1's step, so that v1.0's carries none of it.
@@ -224,10 +450,100 @@ impl<'a> Population<'a> {
         self.record = rec;
     }
 
+    /// The fast engine's week: the loop is compiled for each combination of following
+    /// patients (traces) and MODEL.md §9.1, as the reference's is. `service` weeks are
+    /// recorded (sums, history); warm-up weeks only leave the week's consultations.
+    fn live_fast(&mut self, week: i32, service: bool) {
+        match (self.events.is_some(), self.tables.trap()) {
+            (true, true) => self.live_fast_with::<true, true>(week, service),
+            (true, false) => self.live_fast_with::<true, false>(week, service),
+            (false, true) => self.live_fast_with::<false, true>(week, service),
+            (false, false) => self.live_fast_with::<false, false>(week, service),
+        }
+    }
+
+    /// [`Population::live_fast`]: for each patient, the events due (rarely), then the week's
+    /// wellbeing and consultation from one word, exactly as [`Patient::live_week_fast`] does.
+    #[inline(always)]
+    fn live_fast_with<const FOLLOW: bool, const TRAP: bool>(&mut self, week: i32, service: bool) {
+        let (p, tables) = (self.p, self.tables);
+        let draw = offset(Purpose::WeekDraw, i64::from(week));
+        let mut rec = WeekRecord::default();
+        let mut wellbeing_sum = 0.0;
+        let mut low_count = 0;
+        let mut medical = 0;
+        let mut in_crisis = self.in_crisis;
+        // Every array re-sliced to the same length, so that indexing by `i` is not checked.
+        let n = self.hot.len();
+        let patients = &mut self.patients[..n];
+        let consults = &mut self.consults[..n];
+        let recent = if TRAP {
+            &mut self.recent[..n]
+        } else {
+            &mut [][..]
+        };
+        let consulting = &mut self.consulting;
+        consulting.clear();
+        let mut history = match (service, self.history.as_mut()) {
+            (true, Some(h)) => {
+                let (c, w) = h.week_mut(week);
+                Some((&mut c[..n], &mut w[..n]))
+            }
+            _ => None,
+        };
+        let mut events = if FOLLOW { self.events.as_mut() } else { None };
+        for (i, hot) in self.hot.iter_mut().enumerate() {
+            let before = FOLLOW.then(|| (patients[i].needs, patients[i].crisis_left));
+            if i32::from(hot.next_event) <= week {
+                catch_up::<TRAP>(&mut patients[i], hot, week, &mut in_crisis, p, tables);
+            }
+            let word = hot.key.draw_at(draw);
+            let noise = weekly_noise(hot.key, week, word, tables);
+            let w = next_wellbeing(hot.wellbeing, hot.target, noise, p);
+            hot.wellbeing = w;
+            let low = w <= p.low_wellbeing_threshold;
+            let code = hot.consult.code(weekly_uniform(word), low);
+            if TRAP {
+                recent[i] = (recent[i] << 1) | u64::from(code == SOCIAL);
+            }
+            let q = usize::from(hot.q);
+            wellbeing_sum += w;
+            rec.q_wellbeing_sum[q] += w;
+            low_count += u64::from(low);
+            consults[i] = code;
+            let consulted = code != NO_CONSULT;
+            if let Some((consults, wellbeing)) = history.as_mut() {
+                consults[i] = u8::from(consulted);
+                wellbeing[i] = w as f32;
+            }
+            rec.q_consults[q] += u64::from(consulted);
+            medical += u64::from(code == MEDICAL);
+            if consulted {
+                consulting.push(i as u32);
+            }
+            if FOLLOW
+                && let (Some(before), Some(log)) = (before, events.as_deref_mut())
+                && log.follows(i as u32)
+            {
+                let twin = with_hot(patients[i], hot, recent.get(i).copied());
+                log.lived(week, i as u32, before, &twin, consultation(code));
+            }
+        }
+        rec.medical = medical;
+        rec.social = consulting.len() as u64 - medical;
+        rec.wellbeing_sum = wellbeing_sum;
+        rec.activation_sum = self.activation_total;
+        rec.low_wellbeing = low_count;
+        rec.in_crisis = in_crisis;
+        self.in_crisis = in_crisis;
+        self.record = rec;
+    }
+
     /// Checks every patient's state variables are inside their ranges (property tests).
     pub fn check_invariants(&self) -> Result<(), String> {
-        for (i, patient) in self.patients.iter().enumerate() {
-            super::pcn::check_patient_ranges(patient).map_err(|e| format!("patient {i}: {e}"))?;
+        for i in 0..self.patients.len() {
+            super::pcn::check_patient_ranges(&self.twin(i))
+                .map_err(|e| format!("patient {i}: {e}"))?;
         }
         Ok(())
     }

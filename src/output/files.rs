@@ -117,6 +117,8 @@ pub struct Manifest {
     pub places: Option<places::PlacesRecord>,
     pub seed: u64,
     pub replicates: u32,
+    /// How patients' own processes were stepped: `fast` (the default) or `reference`.
+    pub engine: &'static str,
     pub threads: usize,
     pub command_line: Vec<String>,
     /// RFC 3339.

@@ -110,7 +110,8 @@ fn follow(
         }
         patients = ids
             .iter()
-            .filter_map(|&id| population.patients.get(id as usize).copied())
+            .filter(|&&id| (id as usize) < population.len())
+            .map(|&id| population.twin(id as usize))
             .collect();
     };
     let (_, logs) =

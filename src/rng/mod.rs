@@ -16,6 +16,8 @@
 use rand::SeedableRng;
 use rand_xoshiro::SplitMix64;
 
+pub mod normal;
+
 /// The generator type every stream uses.
 pub type Stream = SplitMix64;
 
@@ -66,6 +68,21 @@ pub enum Purpose {
     /// The weekly draw that decides a self- or agency referral, and the answer to an agency
     /// referral (MODEL.md §9.3).
     Route = 15,
+    /// The fast engine's weekly draw of a patient: one 64-bit word, the wellbeing noise from
+    /// its high half and the consultation uniform from its low half (MODEL.md §6.2-6.3).
+    WeekDraw = 16,
+    /// The rare wellbeing noise the week's word cannot give on its own (the ziggurat's tail
+    /// and wedges, [`normal`]).
+    NoiseTail = 17,
+    /// The fast engine's waiting time to a need's next onset or resolution, drawn in the week
+    /// the need last changed; word `k` is need `k`'s (MODEL.md §6.1).
+    NeedEvent = 18,
+    /// The fast engine's waiting time to a patient's next crisis, drawn in the week the last
+    /// one ended (MODEL.md §9.1).
+    CrisisEvent = 19,
+    /// The fast engine's extra resolution draw of a need while attending an asset; word `k`
+    /// is need `k`'s (MODEL.md §6.1 `boost_k`).
+    Boost = 20,
 }
 
 /// Kinds of entity; part of an entity's key so that patient 3 and asset 3 differ.
@@ -110,11 +127,67 @@ impl Key {
     /// The stream for (purpose, week) of this entity. One hash: this is in the weekly loop.
     #[inline(always)]
     pub fn stream(self, purpose: Purpose, week: i64) -> Stream {
-        let counter = (week as u64).wrapping_mul(64).wrapping_add(purpose as u64);
-        SplitMix64::seed_from_u64(mix64(
-            self.0.wrapping_add(counter.wrapping_mul(GOLDEN_GAMMA)),
-        ))
+        SplitMix64::seed_from_u64(self.draw_at(offset(purpose, week)))
     }
+
+    /// One 64-bit draw for (purpose, week): the seed of that stream, itself a SplitMix64
+    /// output. One hash, for loops that need a single word per entity and week.
+    #[inline(always)]
+    pub fn draw(self, purpose: Purpose, week: i64) -> u64 {
+        self.draw_at(offset(purpose, week))
+    }
+
+    /// [`Key::draw`] with the (purpose, week) part worked out once by [`offset`], for a loop
+    /// over many entities in the same week.
+    #[inline(always)]
+    pub fn draw_at(self, offset: u64) -> u64 {
+        mix64(self.0.wrapping_add(offset))
+    }
+
+    /// Word `index` of the stream for (purpose, week): what the stream's `index + 1`-th
+    /// `next_u64` returns, in two hashes whatever the index.
+    #[inline]
+    pub fn word(self, purpose: Purpose, week: i64, index: u64) -> u64 {
+        let seed = self.draw(purpose, week);
+        mix64(seed.wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
+    }
+}
+
+/// The part of a stream's seed that depends on (purpose, week) only.
+#[inline(always)]
+pub fn offset(purpose: Purpose, week: i64) -> u64 {
+    let counter = (week as u64).wrapping_mul(64).wrapping_add(purpose as u64);
+    counter.wrapping_mul(GOLDEN_GAMMA)
+}
+
+/// The waiting time in weeks (at least 1) to the first success of independent weekly trials
+/// that fail with probability `q`, given `ln_q = ln q` and a uniform `u` in (0, 1): the
+/// inverse of the geometric distribution, `1 + ⌊ln u / ln q⌋`, exact in distribution. A
+/// certain success (`ln_q = −∞`) waits 1 week; an impossible one (`ln_q = 0`) waits
+/// `u32::MAX`, as do waits beyond it.
+#[inline]
+pub fn geometric_wait(u: f64, ln_q: f64) -> u32 {
+    if ln_q == 0.0 {
+        return u32::MAX;
+    }
+    let extra = (u.ln() / ln_q).floor();
+    if extra >= f64::from(u32::MAX - 1) {
+        u32::MAX
+    } else {
+        1 + extra as u32
+    }
+}
+
+/// `ln(1 − p)` for a weekly probability `p` (clamped to [0, 1]): the `ln_q` of
+/// [`geometric_wait`].
+pub fn ln_stay(p: f64) -> f64 {
+    (1.0 - p.clamp(0.0, 1.0)).ln()
+}
+
+/// A uniform draw in (0, 1), never 0 or 1, with 52 random bits: for logarithms.
+#[inline(always)]
+pub fn open_unit_f64(x: u64) -> f64 {
+    ((x >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
@@ -165,6 +238,53 @@ mod tests {
             key.stream(Purpose::PatientWeek, 0).next_u64(),
             11_421_510_172_193_250_691
         );
+    }
+
+    #[test]
+    fn words_and_draws_are_the_streams_own() {
+        let key = Key::root(5).entity(EntityKind::Patient, 11);
+        let mut stream = key.stream(Purpose::NeedEvent, -3);
+        for index in 0..6 {
+            assert_eq!(key.word(Purpose::NeedEvent, -3, index), stream.next_u64());
+        }
+        let seed = key.draw(Purpose::WeekDraw, 7);
+        assert_eq!(seed, key.draw_at(offset(Purpose::WeekDraw, 7)));
+        assert_eq!(
+            SplitMix64::seed_from_u64(seed).next_u64(),
+            key.stream(Purpose::WeekDraw, 7).next_u64()
+        );
+        assert!(open_unit_f64(0) > 0.0 && open_unit_f64(u64::MAX) < 1.0);
+    }
+
+    #[test]
+    fn geometric_waits_have_the_geometric_distribution() {
+        assert_eq!(geometric_wait(0.3, ln_stay(1.0)), 1);
+        assert_eq!(geometric_wait(0.3, ln_stay(0.0)), u32::MAX);
+        assert_eq!(geometric_wait(1e-300, ln_stay(1e-12)), u32::MAX);
+        let p = 0.07;
+        let n = 200_000;
+        let root = Key::root(8);
+        let waits: Vec<u32> = (0..n)
+            .map(|i| {
+                geometric_wait(
+                    open_unit_f64(root.word(Purpose::NeedEvent, 0, i)),
+                    ln_stay(p),
+                )
+            })
+            .collect();
+        // P(N = 1) = p, P(N > 10) = (1 − p)¹⁰, mean 1/p: within 4 standard errors.
+        let nf = n as f64;
+        let share = |f: &dyn Fn(u32) -> bool| waits.iter().filter(|&&w| f(w)).count() as f64 / nf;
+        for (got, want) in [
+            (share(&|w| w == 1), p),
+            (share(&|w| w > 10), (1.0 - p).powi(10)),
+        ] {
+            let se = (want * (1.0 - want) / nf).sqrt();
+            assert!((got - want).abs() < 4.0 * se, "{got} vs {want}");
+        }
+        let mean = waits.iter().map(|&w| f64::from(w)).sum::<f64>() / nf;
+        let se = ((1.0 - p) / (p * p) / nf).sqrt();
+        assert!((mean - 1.0 / p).abs() < 4.0 * se, "mean {mean}");
     }
 
     #[test]

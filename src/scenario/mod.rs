@@ -366,6 +366,7 @@ impl Scenario {
                 })
                 .collect(),
             baseline: self.baseline_index(),
+            engine: crate::engine::Engine::default(),
         }
     }
 }

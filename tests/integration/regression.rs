@@ -1,7 +1,9 @@
 //! Baseline regression: the outputs of a small fixed scenario are pinned in
-//! `tests/data/regression/`. Any change to the model, the random streams or the output format
-//! shows up here as a diff to review. When a change is intended, update the pinned files
-//! deliberately with
+//! `tests/data/regression/` (the fast engine) and `tests/data/regression/reference/` (the
+//! reference engine, `--engine reference`, whose outputs have not changed since it was the
+//! only engine). Any change to the model, the random streams or the output format shows up
+//! here as a diff to review. When a change is intended, update the pinned files deliberately
+//! with
 //!
 //! ```sh
 //! SPRX_UPDATE_BASELINE=1 cargo test regression
@@ -18,15 +20,28 @@ const WEEKLY_HASH: &str = "weekly.csv.sha256";
 
 #[test]
 fn outputs_match_the_pinned_baseline() {
+    check_baseline("fast", "tests/data/regression");
+}
+
+#[test]
+fn reference_engine_outputs_match_their_pinned_baseline() {
+    check_baseline("reference", "tests/data/regression/reference");
+}
+
+/// Runs the regression scenario with `--engine engine` and compares its outputs with the
+/// files pinned in `dir` (or updates them).
+fn check_baseline(engine: &str, dir: &str) {
     let out = tempdir();
     ok(&[
         "run",
         "tests/data/regression/scenario.toml",
         "--quiet",
+        "--engine",
+        engine,
         "--out",
         &out.path().to_string_lossy(),
     ]);
-    let pinned = repo("tests/data/regression");
+    let pinned = repo(dir);
     let weekly = read(&out.path().join("weekly.csv"));
     let weekly_hash = hex::encode(Sha256::digest(weekly.as_bytes())) + "\n";
     if std::env::var_os("SPRX_UPDATE_BASELINE").is_some() {
@@ -50,12 +65,14 @@ fn outputs_match_the_pinned_baseline() {
                 .zip(actual.lines())
                 .position(|(a, b)| a != b)
                 .map_or(0, |i| i + 1);
-            panic!("{file} differs from the pinned baseline (first at line {line}); {update}");
+            panic!(
+                "{engine} engine: {file} differs from the pinned baseline (first at line {line}); {update}"
+            );
         }
     }
     assert_eq!(
         read(&pinned.join(WEEKLY_HASH)),
         weekly_hash,
-        "weekly.csv differs from the pinned baseline; {update}"
+        "{engine} engine: weekly.csv differs from the pinned baseline; {update}"
     );
 }

@@ -177,7 +177,7 @@ fn inverse_care_law_deprived_referrals_connect_less() {
         "run",
         "scenarios/training/4_inverse_care_law.toml",
         "--replicates",
-        "12",
+        "40",
         "--out",
         &out,
         "--quiet",
@@ -216,7 +216,9 @@ fn inverse_care_law_deprived_referrals_connect_less() {
     }
     let shares = [0.35, 0.25, 0.2, 0.12, 0.08];
     let service = ["bolted_on", "fitting_in", "belonging"];
-    let replicates: Vec<String> = (0..12).map(|r| r.to_string()).collect();
+    // The scenario's own 40 replicates: with 12 the conversion gap (about 0.02-0.04) is within
+    // the noise of some seeds.
+    let replicates: Vec<String> = (0..40).map(|r| r.to_string()).collect();
     // Conversion gap q5 − q1 (connections per accepted referral) and referrals per head, q1
     // against q5, each averaged over the three integration levels within a replicate: the arms
     // of a replicate share their population and draws (common random numbers), so they are not
@@ -239,7 +241,7 @@ fn inverse_care_law_deprived_referrals_connect_less() {
         gaps.push(gap);
         referral_ratio.push(ratio);
     }
-    assert_eq!((gaps.len(), referral_ratio.len()), (12, 12));
+    assert_eq!((gaps.len(), referral_ratio.len()), (40, 40));
     above_zero(&Estimate::from_samples(gaps), "conversion q5 − q1");
     above_zero(
         &Estimate::from_samples(referral_ratio),

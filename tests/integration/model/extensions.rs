@@ -53,7 +53,7 @@ fn a_crisis_history_is_the_same_in_every_arm() {
                     continue;
                 }
                 let own = pcn.touched[slot as usize].crisis_left;
-                let twin = population.patients[i].crisis_left;
+                let twin = population.twin(i).crisis_left;
                 assert_eq!(
                     own, twin,
                     "week {week}, patient {i}: crisis differs from the twin"

@@ -190,6 +190,8 @@ fn patient(
         attended: 0,
         crisis_left: 0,
         recent_social: 0,
+        next_change: [sprx::model::needs::NEVER; 6],
+        next_crisis: sprx::model::needs::NEVER,
     }
 }
 

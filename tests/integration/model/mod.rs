@@ -4,6 +4,7 @@
 
 mod crn;
 mod determinism;
+mod docking;
 mod equivalence;
 mod events;
 mod extensions;
@@ -53,6 +54,7 @@ pub fn plan(
         pcns: Plan::synthetic_pcns(1, &Layout::uniform(practices, per_practice)),
         arms,
         baseline: 0,
+        engine: sprx::engine::Engine::default(),
     }
 }
 
