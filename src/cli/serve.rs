@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// 0.0.0.0 for a room's laptops) lets anyone who can reach it use the page and the CPU.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// Runs at once over all pages (default: one per core); more are refused until one ends.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    max_runs: Option<u16>,
     /// Open the page in the default browser (xdg-open); the URL is printed either way.
     #[arg(long)]
     open: bool,
@@ -46,7 +49,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         host: args.host.clone(),
         port: args.port,
         // One run per core at once: more would only slow every run down.
-        max_runs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        max_runs: args.max_runs.map_or_else(
+            || std::thread::available_parallelism().map_or(2, |n| n.get()),
+            usize::from,
+        ),
         bounds: Bounds::default(),
     };
     let open = args.open;

@@ -63,6 +63,7 @@ pub fn router(state: State) -> Router {
         )
         .route("/api/catalog", get(catalog))
         .route("/api/check", get(check))
+        .route("/api/status", get(status))
         .route("/api/scenario.toml", get(download))
         .route("/api/runs", axum::routing::post(start))
         .route("/api/runs/{id}/events", get(events))
@@ -131,6 +132,15 @@ async fn catalog(Extract(state): Extract<State>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// Runs in progress and the limit: for a trainer's check and the load test.
+async fn status(Extract(state): Extract<State>) -> Response {
+    axum::Json(json!({
+        "active_runs": state.runs.active(),
+        "max_runs": state.runs.max_runs(),
+    }))
+    .into_response()
 }
 
 /// The setting in the query, made into a validated scenario within the live bounds.
@@ -235,13 +245,18 @@ async fn start(
 }
 
 /// The run's snapshots as server-sent events, the latest first, until the run ends.
-async fn events(Extract(state): Extract<State>, Path(id): Path<u64>) -> Response {
-    let Some(rx) = state.runs.events(id) else {
+async fn events(Extract(state): Extract<State>, Path(id): Path<String>) -> Response {
+    let Some(rx) = run_id(&id).and_then(|id| state.runs.events(id)) else {
         return error(StatusCode::NOT_FOUND, format!("no run {id}"), json!({}));
     };
     Sse::new(snapshot_stream(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
         .into_response()
+}
+
+/// A run id from the path; anything else names no run.
+fn run_id(text: &str) -> Option<u64> {
+    text.parse().ok()
 }
 
 /// Each new snapshot once; ends after a final one, or if the run's sender is gone.
@@ -273,8 +288,8 @@ fn snapshot_stream(
     )
 }
 
-async fn cancel(Extract(state): Extract<State>, Path(id): Path<u64>) -> Response {
-    if state.runs.cancel(id) {
+async fn cancel(Extract(state): Extract<State>, Path(id): Path<String>) -> Response {
+    if run_id(&id).is_some_and(|id| state.runs.cancel(id)) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         error(StatusCode::NOT_FOUND, format!("no run {id}"), json!({}))

@@ -185,6 +185,11 @@ impl Runs {
         }
     }
 
+    /// The most clients running at once.
+    pub fn max_runs(&self) -> usize {
+        self.max_runs
+    }
+
     /// Runs not yet finished, over all clients.
     pub fn active(&self) -> usize {
         self.state()

@@ -12,7 +12,6 @@ use crate::metrics::summary::SUMMARY_METRICS;
 use crate::metrics::weekly::WEEKLY_COLUMNS;
 use crate::model::observe::WeekRecord;
 use crate::output::RunResults;
-use crate::output::format_estimate;
 
 /// Which arms a chart shows.
 #[derive(Clone, Copy, PartialEq)]
@@ -143,10 +142,7 @@ const BAR_CHARTS: [BarChart; 3] = [
                 "accepted",
                 Value::Metric("referrals_accepted_per_1000_per_year"),
             ),
-            (
-                "reached a link worker",
-                Value::AcceptedTimes("reached_lw_share"),
-            ),
+            ("reached LW", Value::AcceptedTimes("reached_lw_share")),
             (
                 "connected to an asset",
                 Value::AcceptedTimes("connected_share"),
@@ -184,33 +180,52 @@ const BAR_CHARTS: [BarChart; 3] = [
     },
 ];
 
-/// Headline metrics: (metric, what it is in words, unit in words, paired against the baseline).
-const HEADLINE: [(&str, &str, &str, bool); 5] = [
-    (
-        "gp_consults_per_1000_per_year",
-        "GP consultations",
-        "per 1,000 patients a year",
-        true,
-    ),
-    ("wellbeing_mean", "mean wellbeing", "WEMWBS points", true),
-    (
-        "wait_weeks_mean",
-        "wait for a first link-worker session",
-        "weeks",
-        false,
-    ),
-    (
-        "connected_share",
-        "accepted referrals connected to an asset",
-        "",
-        false,
-    ),
-    (
-        "eval_effect_pct",
-        "causal effect on referred patients' GP use",
-        "%",
-        false,
-    ),
+/// A headline metric: its name, what it is in words, its unit in words, whether it is paired
+/// against the baseline, and the factor it is shown with (shares as percentages).
+struct HeadlineMetric {
+    metric: &'static str,
+    what: &'static str,
+    unit: &'static str,
+    paired: bool,
+    scale: f64,
+}
+
+const HEADLINE: [HeadlineMetric; 5] = [
+    HeadlineMetric {
+        metric: "gp_consults_per_1000_per_year",
+        what: "GP consultations",
+        unit: "per 1,000 patients a year",
+        paired: true,
+        scale: 1.0,
+    },
+    HeadlineMetric {
+        metric: "wellbeing_mean",
+        what: "mean wellbeing",
+        unit: "WEMWBS points",
+        paired: true,
+        scale: 1.0,
+    },
+    HeadlineMetric {
+        metric: "wait_weeks_mean",
+        what: "wait for a first link-worker session",
+        unit: "weeks",
+        paired: false,
+        scale: 1.0,
+    },
+    HeadlineMetric {
+        metric: "connected_share",
+        what: "accepted referrals connected to an asset",
+        unit: "%",
+        paired: false,
+        scale: 100.0,
+    },
+    HeadlineMetric {
+        metric: "eval_effect_pct",
+        what: "causal effect on referred patients' GP use",
+        unit: "%",
+        paired: false,
+        scale: 1.0,
+    },
 ];
 
 /// A number rounded to four significant digits, `None` if undefined: the page draws, it does
@@ -440,17 +455,18 @@ fn headline(plan: &Plan, results: &RunResults) -> Vec<Headline> {
             let arm = results.arms.get(a)?;
             let sentences = HEADLINE
                 .iter()
-                .filter_map(|&(metric, what, unit, paired)| {
-                    let i = metric_index(metric)?;
-                    let e = if paired {
+                .filter_map(|h| {
+                    let i = metric_index(h.metric)?;
+                    let e = if h.paired {
                         arm.paired.as_ref()?.get(i)?
                     } else {
                         arm.estimates.get(i)?
                     };
-                    Some(if paired {
-                        difference_in_words(e, what, unit, baseline)
+                    let e = scaled(e, h.scale);
+                    Some(if h.paired {
+                        difference_in_words(&e, h.what, h.unit, baseline)
                     } else {
-                        level_in_words(e, what, unit)
+                        level_in_words(&e, h.what, h.unit)
                     })
                 })
                 .collect();
@@ -486,28 +502,36 @@ pub fn difference_in_words(e: &Estimate, what: &str, unit: &str, baseline: &str)
     )
 }
 
-/// "wait for a first session: 3.2 weeks (95% interval 2.9 to 3.5)".
-pub fn level_in_words(e: &Estimate, what: &str, unit: &str) -> String {
-    if e.mean.is_none() {
-        return format!("{what}: not defined");
+/// An estimate times `factor` (shares shown as percentages).
+fn scaled(e: &Estimate, factor: f64) -> Estimate {
+    let times = |v: Option<f64>| v.map(|v| v * factor);
+    Estimate {
+        mean: times(e.mean),
+        sd: times(e.sd),
+        ci95: [times(e.ci95[0]), times(e.ci95[1])],
+        n: e.n,
     }
-    format!("{what}: {} {unit}", format_estimate(e))
-        .replace(" [", " (95% interval ")
-        .replace(", ", " to ")
-        .replace(']', ")")
+}
+
+/// "wait for a first link-worker session: 3.2 weeks (95% interval 2.9 to 3.5)".
+pub fn level_in_words(e: &Estimate, what: &str, unit: &str) -> String {
+    let Some(mean) = e.mean else {
+        return format!("{what}: not defined");
+    };
+    let interval = match e.ci95 {
+        [Some(lo), Some(hi)] => format!(" (95% interval {} to {})", num(lo), num(hi)),
+        _ => String::new(),
+    };
+    format!("{what}: {} {unit}{interval}", num(mean))
 }
 
 /// A number for a sentence: three significant digits, no needless decimals.
 fn num(v: f64) -> String {
-    let r = round(v).unwrap_or(v);
-    let digits = if r.abs() >= 100.0 {
-        0
-    } else if r.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    format!("{r:.digits$}")
+    if !v.is_finite() || v == 0.0 {
+        return "0".to_string();
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{v:.decimals$}")
 }
 
 #[cfg(test)]
@@ -529,7 +553,7 @@ mod tests {
             .map(|(_, v)| match v {
                 Value::Metric(m) | Value::AcceptedTimes(m) => *m,
             });
-        for m in metrics.chain(HEADLINE.iter().map(|h| h.0)) {
+        for m in metrics.chain(HEADLINE.iter().map(|h| h.metric)) {
             assert!(metric_index(m).is_some(), "{m}");
         }
     }

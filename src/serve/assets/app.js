@@ -427,7 +427,7 @@ function legend(chart, before) {
   return box;
 }
 
-const W = 520, H = 230, M = { l: 56, r: 10, t: 10, b: 30 };
+const W = 520, H = 240, M = { l: 64, r: 10, t: 10, b: 32 };
 
 function extent(values) {
   let lo = Infinity, hi = -Infinity;
@@ -438,23 +438,41 @@ function extent(values) {
   return [lo - pad, hi + pad];
 }
 
+// Round steps (1, 2 or 5 times a power of ten) between lo and hi, about five of them.
+function niceTicks(lo, hi) {
+  const raw = (hi - lo) / 5;
+  if (!(raw > 0)) return [lo];
+  let step = Math.pow(10, Math.floor(Math.log10(raw)));
+  const err = raw / step;
+  if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return ticks;
+}
+
 function axes(svg, x0, x1, y0, y1, xLabel, yLabel) {
   const sx = (x) => M.l + (x - x0) / (x1 - x0 || 1) * (W - M.l - M.r);
   const sy = (y) => H - M.b - (y - y0) / (y1 - y0 || 1) * (H - M.t - M.b);
   svg.append(svgEl("line", { x1: M.l, y1: H - M.b, x2: W - M.r, y2: H - M.b, stroke: "#999" }));
   svg.append(svgEl("line", { x1: M.l, y1: M.t, x2: M.l, y2: H - M.b, stroke: "#999" }));
-  for (let i = 0; i <= 4; i++) {
-    const y = y0 + (y1 - y0) * i / 4;
+  for (const y of niceTicks(y0, y1)) {
     svg.append(svgEl("line", { x1: M.l, x2: W - M.r, y1: sy(y), y2: sy(y), stroke: "#eee" }));
     const t = svgEl("text", { x: M.l - 4, y: sy(y) + 3, "text-anchor": "end" });
-    t.textContent = fmt(Number(y.toPrecision(3)));
+    t.textContent = fmt(Number(y.toPrecision(6)));
     svg.append(t);
   }
+  if (x1 - x0 > 10) {
+    for (const x of niceTicks(x0, x1)) {
+      const t = svgEl("text", { x: sx(x), y: H - M.b + 12, "text-anchor": "middle" });
+      t.textContent = String(x);
+      svg.append(t);
+    }
+  }
   if (y0 < 0 && y1 > 0) svg.append(svgEl("line", { x1: M.l, x2: W - M.r, y1: sy(0), y2: sy(0), stroke: "#666", "stroke-dasharray": "2 2" }));
-  const xl = svgEl("text", { x: (M.l + W - M.r) / 2, y: H - 4, "text-anchor": "middle" });
+  const xl = svgEl("text", { x: W - M.r, y: H - 2, "text-anchor": "end" });
   xl.textContent = xLabel;
   svg.append(xl);
-  const yl = svgEl("text", { x: 10, y: M.t + 2, "text-anchor": "start", transform: `rotate(90 10 ${M.t + 2})` });
+  const yl = svgEl("text", { x: 12, y: (M.t + H - M.b) / 2, "text-anchor": "middle", transform: `rotate(-90 12 ${(M.t + H - M.b) / 2})` });
   yl.textContent = yLabel;
   svg.append(yl);
   return { sx, sy };
