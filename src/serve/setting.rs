@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(arm("belonging_2lw").params.lw_per_pcn, 4);
         assert_eq!(arm("belonging_3lw").params.lw_per_pcn, 3);
         assert_eq!(arm("bolted_on_2lw").preset.name(), "fitting_in");
-        assert_eq!(arm("no_sp").params.need_prevalence[1], 0.2);
+        assert_eq!(arm("no_sp").params.need_prevalence[2], 0.2);
     }
 
     #[test]

@@ -40,7 +40,7 @@ const WEEKLY_CHARTS: [WeeklyChart; 7] = [
     WeeklyChart {
         id: "gp",
         title: "GP demand: consultations against the baseline",
-        y: "difference per 1,000 patients per year (13-week mean)",
+        y: "per 1,000 patients a year (13-wk mean)",
         column: "new_consults",
         arms: Arms::Service,
         minus_baseline: true,
@@ -60,7 +60,7 @@ const WEEKLY_CHARTS: [WeeklyChart; 7] = [
     WeeklyChart {
         id: "stress",
         title: "Link-worker stress",
-        y: "mean stress of active link workers (0-1)",
+        y: "mean stress (0-1)",
         column: "mean_lw_stress",
         arms: Arms::Service,
         minus_baseline: false,
@@ -100,7 +100,7 @@ const WEEKLY_CHARTS: [WeeklyChart; 7] = [
     WeeklyChart {
         id: "wellbeing",
         title: "Wellbeing against the baseline",
-        y: "difference in mean wellbeing (WEMWBS points)",
+        y: "difference (WEMWBS points)",
         column: "mean_wellbeing",
         arms: Arms::Service,
         minus_baseline: true,
@@ -143,10 +143,7 @@ const BAR_CHARTS: [BarChart; 3] = [
                 Value::Metric("referrals_accepted_per_1000_per_year"),
             ),
             ("reached LW", Value::AcceptedTimes("reached_lw_share")),
-            (
-                "connected to an asset",
-                Value::AcceptedTimes("connected_share"),
-            ),
+            ("connected", Value::AcceptedTimes("connected_share")),
             ("completed", Value::AcceptedTimes("completed_share")),
         ],
         paired: false,
@@ -154,7 +151,7 @@ const BAR_CHARTS: [BarChart; 3] = [
     BarChart {
         id: "equity",
         title: "Equity: wellbeing gain by deprivation quintile",
-        y: "wellbeing against the baseline (WEMWBS points)",
+        y: "difference (WEMWBS points)",
         groups: &[
             ("q1 most deprived", Value::Metric("wellbeing_mean_q1")),
             ("q2", Value::Metric("wellbeing_mean_q2")),
@@ -167,11 +164,11 @@ const BAR_CHARTS: [BarChart; 3] = [
     BarChart {
         id: "lens",
         title: "The evaluation lens: naive before/after against the causal effect",
-        y: "change in referred patients' GP use (%)",
+        y: "change in GP use (%)",
         groups: &[
             ("naive before/after", Value::Metric("eval_naive_change_pct")),
             (
-                "same patients without the service",
+                "without the service",
                 Value::Metric("eval_counterfactual_change_pct"),
             ),
             ("causal effect", Value::Metric("eval_effect_pct")),

@@ -516,7 +516,7 @@ fn load_thirty_clients_for_thirty_seconds() {
     let workers: Vec<_> = (0..30)
         .map(|i| {
             let base = base.clone();
-            std::thread::spawn(move || client_loop(&base, &format!("load-{i}"), until))
+            std::thread::spawn(move || client_loop(&base, &format!("load-{i}"), i % 3, until))
         })
         .collect();
     let mut totals = (0, 0, Vec::new());
@@ -540,24 +540,37 @@ fn load_thirty_clients_for_thirty_seconds() {
     assert!(clock.elapsed() < Duration::from_secs(2), "slow after load");
 }
 
-/// One simulated client: (runs done, refused as busy, errors).
-fn client_loop(base: &str, client: &str, until: Instant) -> (u32, u32, Vec<String>) {
+/// One simulated client: (runs done, refused as busy, errors). A third of the clients run the
+/// default PCN, a third small runs, and a third drag a slider: each run is replaced at once by
+/// the next, which must cancel it.
+fn client_loop(base: &str, client: &str, kind: usize, until: Instant) -> (u32, u32, Vec<String>) {
     let (mut done, mut busy, mut errors) = (0, 0, Vec::new());
     let server = ServerRef {
         url: base.to_string(),
+    };
+    let setting = match kind {
+        0 => "s=success_breeds_demand&run.replicates=4",
+        _ => SMALL,
     };
     while Instant::now() < until {
         let (status, _) = call("GET", &format!("{base}/api/catalog"), None);
         if status != 200 {
             errors.push(format!("catalog: {status}"));
         }
-        let (status, body) = call("POST", &format!("{base}/api/runs?{SMALL}"), Some(client));
+        let start = || call("POST", &format!("{base}/api/runs?{setting}"), Some(client));
+        let (mut status, mut body) = start();
+        if kind == 2 && status == 201 {
+            let replaced = json_of(&body)["id"].as_u64().unwrap_or(0);
+            (status, body) = start();
+            if status == 201 && last_event(&server.events(replaced)) != "cancelled" {
+                errors.push("a replaced run was not cancelled".to_string());
+            }
+        }
         match status {
             201 => {
                 let id = json_of(&body)["id"].as_u64().unwrap_or(0);
-                let events = server.events(id);
-                match last_event(&events) {
-                    "done" | "cancelled" => done += 1,
+                match last_event(&server.events(id)) {
+                    "done" => done += 1,
                     other => errors.push(format!("run ended with {other:?}")),
                 }
             }
