@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State as Extract};
+use axum::extract::{Path, RawQuery, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -143,20 +143,26 @@ async fn status(Extract(state): Extract<State>) -> Response {
     .into_response()
 }
 
-/// The setting in the query, made into a validated scenario within the live bounds.
-fn composed(state: &State, pairs: Vec<(String, String)>) -> Result<Composed, SettingError> {
-    let setting = Setting::from_pairs(pairs)?;
+/// The setting in the query string, made into a validated scenario within the live bounds.
+fn composed(state: &State, query: Option<String>) -> Result<Composed, SettingError> {
+    let setting = setting_of(query)?;
     let composed = compose(&state.catalog, &setting)?;
     check_bounds(&composed.scenario, &state.bounds)?;
     Ok(composed)
 }
 
+/// The setting in a query string (`s=…&key=value…`); a malformed one is a JSON 400 like any
+/// other bad setting.
+fn setting_of(query: Option<String>) -> Result<Setting, SettingError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+            .map_err(|e| SettingError::BadRequest(format!("the setting cannot be read: {e}")))?;
+    Setting::from_pairs(pairs)
+}
+
 /// Validates a setting: a one-line summary, or the errors a file with it would get.
-async fn check(
-    Extract(state): Extract<State>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    match composed(&state, pairs) {
+async fn check(Extract(state): Extract<State>, RawQuery(query): RawQuery) -> Response {
+    match composed(&state, query) {
         Ok(c) => axum::Json(json!({
             "ok": true,
             "scenario": c.entry_id,
@@ -169,12 +175,9 @@ async fn check(
 }
 
 /// The setting as a scenario file that `sprx run` accepts.
-async fn download(
-    Extract(state): Extract<State>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
+async fn download(Extract(state): Extract<State>, RawQuery(query): RawQuery) -> Response {
     // Bounds are for live runs; a large scenario may still be downloaded to run elsewhere.
-    let result = Setting::from_pairs(pairs).and_then(|s| compose(&state.catalog, &s));
+    let result = setting_of(query).and_then(|s| compose(&state.catalog, &s));
     match result {
         Ok(c) => {
             let mut response = c.toml.into_response();
@@ -208,7 +211,7 @@ fn client_id(headers: &HeaderMap) -> Option<String> {
 async fn start(
     Extract(state): Extract<State>,
     headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let Some(client) = client_id(&headers) else {
         return error(
@@ -217,7 +220,7 @@ async fn start(
             json!({}),
         );
     };
-    let c = match composed(&state, pairs) {
+    let c = match composed(&state, query) {
         Ok(c) => c,
         Err(e) => return setting_error(&e),
     };

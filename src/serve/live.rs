@@ -172,3 +172,48 @@ fn population_groups(plan: &Plan) -> Vec<Vec<usize>> {
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    /// A small plan of the default scenario's four arms.
+    fn plan(replicates: u32) -> Plan {
+        let text = format!(
+            "[run]\nreplicates = {replicates}\nweeks = 40\nwarmup_weeks = 10\n\
+             [population]\npatients_per_practice = 600\n"
+        );
+        Scenario::parse(&text, "small.toml").expect("valid").plan()
+    }
+
+    #[test]
+    fn a_live_run_ends_with_the_results_of_all_replicates_run_at_once() {
+        let plan = plan(5);
+        let mut last = None;
+        let mut partials = 0;
+        run(&plan, &Cancel::new(), &mut |kind, data| {
+            if kind == Kind::Partial {
+                partials += 1;
+            }
+            last = Some((kind, data));
+        });
+        let (kind, data) = last.expect("published");
+        assert_eq!(kind, Kind::Done);
+        assert!(partials > 0, "the first replicate streams its weeks");
+        let all: Vec<u32> = (0..5).collect();
+        let outcomes = runner::run_replicates(&plan, &all, &|_| {}).expect("runs");
+        let expected = serde_json::to_value(view(&plan, &outcomes)).expect("json");
+        let got: serde_json::Value = serde_json::from_str(&data).expect("json");
+        assert_eq!(got["view"], expected);
+    }
+
+    #[test]
+    fn a_cancelled_run_says_so() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let mut kinds = Vec::new();
+        run(&plan(3), &cancel, &mut |kind, _| kinds.push(kind));
+        assert_eq!(kinds, vec![Kind::Cancelled]);
+    }
+}

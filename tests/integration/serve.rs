@@ -878,6 +878,15 @@ fn in_a_real_browser_a_trainer_runs_pins_compares_and_downloads() {
     browser.run("window.scrollTo(0, 0)");
     browser.screenshot(&shots.join("3-top.png"));
 
+    // Live mode: moving the lever runs by itself.
+    browser.click("#live");
+    browser.keys(posts, "\u{E012}");
+    browser.wait(
+        "the live run",
+        Duration::from_secs(120),
+        "return location.hash.includes('lw_per_pcn=5') && document.getElementById('status').textContent.startsWith('Done')",
+    );
+
     // Download the scenario.
     browser.click("#download");
     browser.wait(
@@ -893,7 +902,7 @@ fn in_a_real_browser_a_trainer_runs_pins_compares_and_downloads() {
     browser.wait(
         "the restored setting",
         Duration::from_secs(20),
-        &format!("const e = document.querySelector(\"{posts}\"); return !!e && e.value === '6'"),
+        &format!("const e = document.querySelector(\"{posts}\"); return !!e && e.value === '5'"),
     );
 
     let errors = browser.console_errors();

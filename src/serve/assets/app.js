@@ -227,6 +227,8 @@ function setValue(key, value, settled) {
   else state.values.set(key, String(value));
   saveHash();
   clearError();
+  // The run in progress is for the old setting: stop it at once, whatever the mode.
+  if (state.source && !state.finished) stop();
   if (!$("live").checked) {
     status("Setting changed: press Run.");
     return;
@@ -332,9 +334,13 @@ function closeStream() {
 }
 
 async function stop() {
+  const id = state.runId;
+  state.runId = null;
   closeStream();
-  if (state.runId !== null) await fetch(`/api/runs/${state.runId}`, { method: "DELETE" });
   status("Stopped.");
+  // A run that has already ended is forgotten by the server after a while: nothing to stop.
+  if (id !== null && !state.finished) await fetch(`/api/runs/${id}`, { method: "DELETE" });
+  state.finished = true;
 }
 
 function pin() {
