@@ -12,18 +12,19 @@ use crate::params::{PRESET_PARAMS, Preset, REGISTRY, Stage, fmt_num};
 use crate::report::charts::{BASELINE_COLOUR, PALETTE};
 use crate::scenario::limits;
 
-/// The model parameters the workshop moves, in the order the page shows them (MODEL.md's
-/// names; the list: posts, GP buy-in, inappropriate referrals, funding follows the
-/// referral, readiness, caseload cap, supervision, the deprivation mix).
-pub const LEVERS: [&str; 8] = [
-    "lw_per_pcn",
-    "buy_in0",
-    "inappropriate",
-    "funding_follows",
-    "readiness_scale",
-    "caseload_max",
-    "supervision",
-    "deprivation_shares",
+/// The model parameters the workshop moves, in the order the page shows them, each with the
+/// short title the room sees (the list: posts, GP buy-in, inappropriate referrals,
+/// funding follows the referral, readiness, caseload cap, supervision, the deprivation mix).
+/// Meaning, unit and range come from the registry.
+pub const LEVERS: [(&str, &str); 8] = [
+    ("lw_per_pcn", "link-worker posts"),
+    ("buy_in0", "GP buy-in"),
+    ("inappropriate", "inappropriate referrals"),
+    ("funding_follows", "funding follows the referral"),
+    ("readiness_scale", "readiness"),
+    ("caseload_max", "caseload cap"),
+    ("supervision", "supervision"),
+    ("deprivation_shares", "deprivation mix"),
 ];
 
 /// Named deprivation mixes for the `deprivation_shares` lever (shares of patients in
@@ -173,7 +174,10 @@ pub fn catalog_json(catalog: &Catalog, bounds: &Bounds) -> Value {
         "version": crate::output::VERSION,
         "scenarios": catalog.entries.iter().map(scenario_json).collect::<Vec<_>>(),
         "registry": registry(),
-        "levers": LEVERS,
+        "levers": LEVERS
+            .iter()
+            .map(|(name, title)| json!({ "name": name, "title": title }))
+            .collect::<Vec<_>>(),
         "run_levers": run_levers(bounds),
         "deprivation_mixes": DEPRIVATION_MIXES
             .iter()
@@ -196,7 +200,7 @@ mod tests {
 
     #[test]
     fn every_lever_is_a_registered_parameter() {
-        for name in LEVERS {
+        for (name, _) in LEVERS {
             assert!(crate::params::find(name).is_some(), "{name}");
         }
         let shares = crate::params::find("deprivation_shares").expect("registered");

@@ -72,7 +72,10 @@ pub fn run(plan: &Plan, cancel: &Cancel, publish: &mut (dyn FnMut(Kind, String) 
             runner::run_replicates_cancellable(plan, batch, &|_| {}, cancel)
         };
         match result {
-            Ok(done) => outcomes.extend(done),
+            Ok(done) => {
+                outcomes.extend(done);
+                outcomes.sort_by_key(|o| o.replicate);
+            }
             Err(RunError::Cancelled) => {
                 publish(
                     Kind::Cancelled,

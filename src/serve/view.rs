@@ -289,20 +289,17 @@ pub struct BarSeries {
     pub bars: Vec<[Option<f64>; 3]>,
 }
 
-/// The view of `outcomes` (any order; sorted by replicate here, so that the final view is the
-/// same whatever order the replicates finished in).
+/// The view of `outcomes`, in replicate order (as the runner returns them; the live run sorts
+/// its batches, so that the view does not depend on the order replicates finished in).
 pub fn view(plan: &Plan, outcomes: &[ReplicateOutcome]) -> View {
-    let mut sorted: Vec<&ReplicateOutcome> = outcomes.iter().collect();
-    sorted.sort_by_key(|o| o.replicate);
-    let owned: Vec<ReplicateOutcome> = sorted.into_iter().cloned().collect();
-    let results = RunResults::new(plan, &owned);
+    let results = RunResults::new(plan, outcomes);
     let mut charts: Vec<Chart> = WEEKLY_CHARTS
         .iter()
-        .map(|c| weekly_chart(plan, &owned, c))
+        .map(|c| weekly_chart(plan, outcomes, c))
         .collect();
     charts.extend(BAR_CHARTS.iter().map(|c| bar_chart(plan, &results, c)));
     View {
-        replicates: owned.len(),
+        replicates: outcomes.len(),
         of: plan.replicates,
         weeks: plan.weeks,
         baseline: results.baseline_name().to_string(),
@@ -400,7 +397,11 @@ fn bar_chart(plan: &Plan, results: &RunResults, c: &BarChart) -> Chart {
         let Some(values) = results.arms.get(arm).map(|a| &a.values) else {
             return Vec::new();
         };
-        let get = |v: &Vec<f64>, name: &str| metric_index(name).map_or(f64::NAN, |i| v[i]);
+        let get = |v: &Vec<f64>, name: &str| {
+            metric_index(name)
+                .and_then(|i| v.get(i).copied())
+                .unwrap_or(f64::NAN)
+        };
         values
             .iter()
             .map(|v| match value {

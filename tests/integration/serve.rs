@@ -190,7 +190,7 @@ fn the_catalog_is_the_parameter_registry_and_the_training_scenarios() {
         assert_eq!(entry["range"], def.range_text());
     }
     for lever in catalog["levers"].as_array().expect("levers") {
-        let name = lever.as_str().expect("name");
+        let name = lever["name"].as_str().expect("name");
         assert!(sprx::params::find(name).is_some(), "{name}");
     }
     let scenarios = catalog["scenarios"].as_array().expect("scenarios");
@@ -479,6 +479,49 @@ fn ctrl_c_stops_the_server_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn the_scenario_given_on_the_command_line_is_offered_first_and_runs() {
+    let server = Server::start(&["scenarios/more_link_workers.toml"]);
+    let catalog = json_of(&call("GET", &server.url("/api/catalog"), None).1);
+    let first = &catalog["scenarios"][0];
+    assert_eq!(first["shipped"], false);
+    let id = first["id"].as_str().expect("id");
+    let setting =
+        format!("s={id}&population.patients_per_practice=1000&run.weeks=52&run.replicates=2");
+    let run = start_run(&server, &setting, "given");
+    assert_eq!(last_event(&events(&server, run)), "done");
+    let (status, toml) = call(
+        "GET",
+        &server.url(&format!("/api/scenario.toml?s={id}")),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(toml.contains("more_link_workers.toml"), "{toml}");
+}
+
+#[test]
+fn an_invalid_scenario_or_a_busy_port_is_refused_at_start() {
+    let dir = tempdir();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[params]\nlw_per_pcm = 3\n").expect("write");
+    let out = sprx(&["serve", "--port", "0", &file.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `lw_per_pcn`"),
+        "{}",
+        stderr(&out)
+    );
+    let server = Server::start(&[]);
+    let port = server.url.rsplit(':').next().expect("port");
+    let out = sprx(&["serve", "--port", port]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot listen on"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -181,14 +181,14 @@ function buildLevers() {
     presets.append(el("div", { class: "row" }, el("span", { class: "arm", text: arm.name }), select));
   }
   box.append(presets);
-  for (const name of state.catalog.levers) {
+  for (const { name, title } of state.catalog.levers) {
     const def = registry(name);
     if (!def) continue;
     if (name === "deprivation_shares") {
-      if (!s.real_places) box.append(mixLever(def));
+      if (!s.real_places) box.append(mixLever(def, title));
       continue;
     }
-    const lever = leverBox(name.replaceAll("_", " "), def.doc, def.unit, def.range);
+    const lever = leverBox(`${title} (${name})`, def.doc, def.unit, def.range);
     lever.dataset.param = name;
     const sd = sliderDef(def);
     if (sameEverywhere(def)) {
@@ -210,9 +210,9 @@ function buildLevers() {
   $("bounds").textContent = `Live runs are bounded: at most ${b.patients.toLocaleString()} patients, ${b.replicates} replicates, ${b.weeks} service weeks and ${b.warmup_weeks} warm-up weeks. Larger runs: download the scenario and use sprx run.`;
 }
 
-function mixLever(def) {
+function mixLever(def, title) {
   const key = "params.deprivation_shares";
-  const lever = leverBox("deprivation mix", def.doc, def.unit, def.range);
+  const lever = leverBox(`${title} (${def.name})`, def.doc, def.unit, def.range);
   const select = el("select", { "data-key": key, "aria-label": "deprivation mix" });
   select.append(el("option", { value: "", text: "as in the scenario" }));
   for (const m of state.catalog.deprivation_mixes) select.append(el("option", { value: m.value, text: m.label }));
