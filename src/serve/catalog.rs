@@ -120,6 +120,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_training_scenario_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/training");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("scenarios/training")
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".toml")
+                    .map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let embedded: Vec<String> = TRAINING.iter().map(|(f, _)| f.to_string()).collect();
+        assert_eq!(files, embedded);
+    }
+
+    #[test]
     fn every_shipped_scenario_is_valid_and_has_a_narrative() {
         let catalog = Catalog::new(None).expect("shipped scenarios are valid");
         assert_eq!(catalog.entries.len(), TRAINING.len() + 1);

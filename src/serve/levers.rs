@@ -10,7 +10,6 @@ use super::catalog::{Catalog, Entry};
 use super::setting::{Bounds, LIVE_REPLICATES};
 use crate::params::{PRESET_PARAMS, Preset, REGISTRY, Stage, fmt_num};
 use crate::report::charts::{BASELINE_COLOUR, PALETTE};
-use crate::scenario::limits;
 
 /// The model parameters the workshop moves, in the order the page shows them, each with the
 /// short title the room sees (the list: posts, GP buy-in, inappropriate referrals,
@@ -188,9 +187,6 @@ pub fn catalog_json(catalog: &Catalog, bounds: &Bounds) -> Value {
             .collect::<Vec<_>>(),
         "presets": Preset::ALL.iter().filter(|p| p.has_service()).map(|p| p.name()).collect::<Vec<_>>(),
         "bounds": bounds,
-        "limits": {
-            "replicates": [limits::REPLICATES.start(), limits::REPLICATES.end()],
-        },
     })
 }
 

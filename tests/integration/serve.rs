@@ -863,6 +863,21 @@ fn in_a_real_browser_a_trainer_runs_pins_compares_and_downloads() {
         "return document.querySelectorAll('#scenario option').length > 1",
     );
 
+    // Every scenario builds its levers and advanced panel (console errors are checked at the end).
+    browser.click("#advanced summary");
+    let ids = browser
+        .run("return Array.from(document.querySelectorAll('#scenario option'), o => o.value)");
+    for id in ids.as_array().expect("ids") {
+        let id = id.as_str().expect("id");
+        browser.click(&format!("#scenario option[value={id}]"));
+        browser.wait(
+            id,
+            Duration::from_secs(5),
+            &format!("return location.hash.startsWith('#s={id}') && document.querySelectorAll('#levers .lever').length > 3 && document.querySelectorAll('#advanced-list .param').length > 50"),
+        );
+    }
+    browser.click("#advanced summary");
+
     // Pick the training scenario, note the room's prediction.
     browser.click("#scenario option[value=success_breeds_demand]");
     browser.wait(

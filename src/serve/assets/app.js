@@ -140,8 +140,10 @@ function sameEverywhere(def) {
 
 function slider(key, def, initial, label) {
   const range = el("input", { type: "range", min: def.min, max: def.max, step: def.step, "data-key": key, "aria-label": `${def.label} ${label || ""}` });
-  range.value = state.values.get(key) ?? initial;
-  const out = el("output", { text: fmt(Number(range.value)) });
+  const value = state.values.get(key) ?? initial;
+  range.value = value;
+  // The scenario's own value, even where it falls between the slider's steps.
+  const out = el("output", { text: fmt(Number(value)) });
   range.addEventListener("input", () => {
     out.textContent = fmt(Number(range.value));
     setValue(key, range.value, false);
@@ -156,14 +158,23 @@ function leverBox(title, doc, unit, range) {
     el("div", { class: "doc", text: `${doc} [${unit}; ${range}]` }));
 }
 
-function sliderDef(def) {
-  const span = def.max - def.min;
+function sliderDef(def, initial) {
   let max = def.max;
   // Very wide ranges are capped for a slider; the advanced panel takes any value in range.
   if (def.name === "lw_per_pcn") max = Math.min(def.max, 12);
   if (def.name === "caseload_max") max = Math.min(def.max, 150);
-  const step = def.integer ? 1 : span / 100;
-  return { min: def.min, max, step, label: def.name };
+  return { min: def.min, max, step: stepFor(def, initial), label: def.name };
+}
+
+// A hundredth of the range, or finer where the scenario's value falls between those steps.
+function stepFor(def, initial) {
+  if (def.integer) return 1;
+  const span = def.max - def.min;
+  for (const parts of [100, 200, 1000]) {
+    const k = (initial - def.min) / (span / parts);
+    if (Math.abs(k - Math.round(k)) < 1e-6) return span / parts;
+  }
+  return span / 1000;
 }
 
 function buildLevers() {
@@ -190,11 +201,14 @@ function buildLevers() {
     }
     const lever = leverBox(`${title} (${name})`, def.doc, def.unit, def.range);
     lever.dataset.param = name;
-    const sd = sliderDef(def);
     if (sameEverywhere(def)) {
-      lever.append(slider(`params.${name}`, sd, armsFor(def)[0]?.values[name][0] ?? def.default[0]));
+      const initial = armsFor(def)[0]?.values[name][0] ?? def.default[0];
+      lever.append(slider(`params.${name}`, sliderDef(def, initial), initial));
     } else {
-      for (const arm of armsFor(def)) lever.append(slider(`arm.${arm.name}.${name}`, sd, arm.values[name][0], arm.name));
+      for (const arm of armsFor(def)) {
+        const initial = arm.values[name][0];
+        lever.append(slider(`arm.${arm.name}.${name}`, sliderDef(def, initial), initial, arm.name));
+      }
     }
     box.append(lever);
   }
