@@ -599,7 +599,9 @@ async function init() {
   for (const s of state.catalog.scenarios) select.append(el("option", { value: s.id, text: s.title }));
   const { id, values } = readHash();
   selectScenario(id || state.catalog.scenarios[0].id, values);
-  select.addEventListener("change", () => { closeStream(); unpin(); selectScenario(select.value); });
+  // A run of the previous setting is stopped on the server too, not only no longer listened to.
+  const stopRunning = () => { if (state.source && !state.finished) stop(); };
+  select.addEventListener("change", () => { stopRunning(); unpin(); selectScenario(select.value); });
   $("prediction").addEventListener("input", () => localStorage.setItem("sprx-prediction-" + state.scenario.id, $("prediction").value));
   $("reveal").addEventListener("click", () => { $("expect").hidden = false; });
   $("run").addEventListener("click", run);
@@ -607,7 +609,7 @@ async function init() {
   $("pin").addEventListener("click", pin);
   $("unpin").addEventListener("click", unpin);
   $("download").addEventListener("click", download);
-  $("reset").addEventListener("click", () => selectScenario(state.scenario.id));
+  $("reset").addEventListener("click", () => { stopRunning(); selectScenario(state.scenario.id); });
   $("advanced").addEventListener("toggle", () => { if ($("advanced").open) buildAdvanced(); });
 }
 
