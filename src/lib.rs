@@ -16,6 +16,7 @@
 //! - [`output`]: the files a run writes, atomically, and the terminal comparison table.
 //! - [`report`]: the evaluation lens, the self-contained HTML report and patient journeys.
 //! - [`sweep`]: parameter sweeps, sensitivity analysis, shards and Slurm job arrays.
+//! - [`serve`]: `sprx serve`, the live workshop page: levers, streamed runs, compare.
 
 pub mod engine;
 pub mod metrics;
@@ -26,4 +27,5 @@ pub mod places;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod serve;
 pub mod sweep;

@@ -9,6 +9,7 @@ mod params;
 mod places;
 mod report;
 mod run;
+mod serve;
 mod sweep;
 mod trace;
 mod validate;
@@ -60,6 +61,7 @@ enum Command {
     Trace(trace::TraceArgs),
     /// Run a parameter sweep or sensitivity analysis, merge its shards, or write Slurm scripts.
     Sweep(sweep::SweepArgs),
+    Serve(serve::ServeArgs),
     /// Print docs/cli.md, generated from the metric and column declarations.
     #[command(hide = true)]
     Docs,
@@ -84,6 +86,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Places(args) => places::run(args),
         Command::Report(args) => report::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Docs => print(&docs::cli_markdown()),
         Command::Sweep(args) => sweep::execute(args).map_err(|e| match e {
             sprx::sweep::SweepError::Scenario(e) => e.into(),

@@ -12,7 +12,7 @@ use super::repo;
 /// Lowest first. A module may import any module listed before it, never one after it.
 const LAYERS: &[&str] = &[
     "params", "rng", "model", "engine", "metrics", "places", "scenario", "output", "report",
-    "sweep", "cli",
+    "sweep", "serve", "cli",
 ];
 
 /// The top-level modules a source tree's files refer to.

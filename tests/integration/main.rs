@@ -14,6 +14,7 @@ mod places;
 mod regression;
 mod report;
 mod run_dir;
+mod serve;
 mod shipped;
 mod sizes;
 mod sweep;
