@@ -170,7 +170,9 @@ pub fn geometric_wait(u: f64, ln_q: f64) -> u32 {
     if ln_q == 0.0 {
         return u32::MAX;
     }
-    let extra = (u.ln() / ln_q).floor();
+    // Both logarithms are negative, so the ratio is ≥ 0 and the cast is its floor (`floor`
+    // itself is a libm call on the baseline x86-64 target).
+    let extra = u.ln() / ln_q;
     if extra >= f64::from(u32::MAX - 1) {
         u32::MAX
     } else {
@@ -187,20 +189,27 @@ pub fn ln_stay(p: f64) -> f64 {
 /// A uniform draw in (0, 1), never 0 or 1, with 52 random bits: for logarithms.
 #[inline(always)]
 pub fn open_unit_f64(x: u64) -> f64 {
-    ((x >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
+    (((x >> 12) as i64) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline(always)]
 pub fn unit_f64(x: u64) -> f64 {
-    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    // 53 bits convert exactly through i64, in one instruction on the baseline target.
+    ((x >> 11) as i64) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// A probability threshold for comparison against a 32-bit uniform: `U < p` with
 /// `U = u / 2³²` is exactly `u < threshold_u32(p)` (rounding up keeps `p = 1` certain).
-#[inline]
+#[inline(always)]
 pub fn threshold_u32(p: f64) -> u64 {
-    (p.clamp(0.0, 1.0) * 4_294_967_296.0).ceil() as u64
+    // `ceil` by hand: without SSE4.1 (the baseline x86-64 target) `f64::ceil` is a call to
+    // libm, and the fast engine computes thresholds at every need event.
+    // Through i64: the baseline target converts f64 to and from i64 in one instruction, but
+    // not u64. x is within [0, 2³²], so nothing is lost.
+    let x = p.clamp(0.0, 1.0) * 4_294_967_296.0;
+    let t = x as i64;
+    (if (t as f64) < x { t + 1 } else { t }) as u64
 }
 
 #[cfg(test)]
@@ -289,6 +298,19 @@ mod tests {
 
     #[test]
     fn uniform_and_threshold_agree() {
+        for p in [
+            0.3_f64,
+            1e-9,
+            0.5,
+            0.999_999_999,
+            0.25,
+            1.0 / 3.0,
+            2.5,
+            -1.0,
+        ] {
+            let exact = (p.clamp(0.0, 1.0) * 4_294_967_296.0_f64).ceil() as u64;
+            assert_eq!(threshold_u32(p), exact, "{p}");
+        }
         assert_eq!(threshold_u32(0.0), 0);
         assert_eq!(threshold_u32(1.0), 1 << 32);
         assert!(unit_f64(u64::MAX) < 1.0);

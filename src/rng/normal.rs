@@ -102,7 +102,7 @@ impl Ziggurat {
             let word = more.next_u64();
             block = (word & 0xFF) as usize;
             negative = word & 0x100 != 0;
-            let u = (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+            let u = super::unit_f64(word);
             magnitude = u * self.x[block];
             if magnitude < self.x[block + 1] {
                 return if negative { -magnitude } else { magnitude };
