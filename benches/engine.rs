@@ -12,11 +12,13 @@
 //! - `pcns_of_one_replicate`: one replicate of two reference PCNs on one and on two threads
 //!   (speed-up over the PCNs of a replicate);
 //! - `arm_cost`: the shared population alone (no_sp) and no_sp with one service arm each: the
-//!   difference is what that arm costs on top of the population.
+//!   difference is what that arm costs on top of the population;
+//! - `engines`: one replicate, four arms, one thread, with the fast engine (the default, as in
+//!   every other group) and with `--engine reference`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sprx::engine::Plan;
 use sprx::engine::runner::{run_replicates, with_threads};
+use sprx::engine::{Engine, Plan};
 use sprx::model::pcn::Layout;
 
 /// Population patient-weeks of one replicate: every patient for every week, once whatever the
@@ -84,5 +86,18 @@ fn arm_cost(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference, pcns_of_one_replicate, arm_cost);
+fn engines(c: &mut Criterion) {
+    let plan = Plan::reference(1);
+    let mut group = c.benchmark_group("engines");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(population_weeks(&plan)));
+    for engine in Engine::ALL {
+        let mut plan = plan.clone();
+        plan.engine = engine;
+        group.bench_function(engine.name(), |b| b.iter(|| run(&plan, 1, &[0])));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, reference, pcns_of_one_replicate, arm_cost, engines);
 criterion_main!(benches);

@@ -29,6 +29,7 @@ use super::ArmOutcome;
 use super::{Plan, same_population};
 use crate::model::observe::{PathwayTally, WeekRecord};
 use crate::model::patient::Patient;
+use crate::model::population::bytes_per_patient;
 use crate::model::practice::Practice;
 use crate::model::referral::Referral;
 
@@ -117,7 +118,7 @@ impl Plan {
         let practices_in_largest = largest.map_or(0, |p| p.layout.practices()) as f64;
         let weeks = f64::from(self.weeks);
         let evaluated = self.arms.iter().any(|a| a.service);
-        let population = patients * (size_of::<Patient>() as f64 + 1.0 + 4.0)
+        let population = patients * bytes_per_patient(self.engine) as f64
             + if evaluated {
                 patients * weeks * HISTORY_BYTES
             } else {

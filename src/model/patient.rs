@@ -496,8 +496,7 @@ impl Patient {
     /// `n_recent`: the patient's own social consultations in the `weeks` weeks before the week
     /// last lived, that week excluded (MODEL.md §9.1). `weeks` is at most 63.
     pub fn n_recent(&self, weeks: u32) -> u32 {
-        let window = (1u64 << weeks.min(63)) - 1;
-        ((self.recent_social >> 1) & window).count_ones()
+        recent_count(self.recent_social, weeks)
     }
 
     /// MODEL.md §6.3 before the cap: `(p_med, p_med + p_soc)` for this week's state, with the
@@ -607,6 +606,13 @@ pub fn next_wellbeing(w: f64, target: f64, noise: f64, p: &Params) -> f64 {
 pub fn next_crisis_onset(key: Key, week: i32, q: usize, tables: &NeedTables) -> i16 {
     let u = open_unit_f64(key.draw(Purpose::CrisisEvent, i64::from(week)));
     week_after(week, geometric_wait(u, tables.crisis_log[q]))
+}
+
+/// `n_recent` from a history of social consultations (bit 0 = the week last lived, which is
+/// excluded): see [`Patient::n_recent`].
+pub fn recent_count(recent_social: u64, weeks: u32) -> u32 {
+    let window = (1u64 << weeks.min(63)) - 1;
+    ((recent_social >> 1) & window).count_ones()
 }
 
 /// `crisis_weeks` as stored in `crisis_left` (the registry caps it at 520).

@@ -399,7 +399,8 @@ impl<'a> Pcn<'a> {
         }
         let patient = *patient;
         let offer = if consultation != Consultation::None {
-            self.gp_offer(i, consultation, &patient, week)
+            let n_recent = patient.n_recent(p.recency_weeks);
+            self.gp_offer(i, consultation, (patient.key, n_recent), week)
         } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week) {
             self.other_route_offer(&patient, patient.trust, week)
         } else {
@@ -419,12 +420,12 @@ impl<'a> Pcn<'a> {
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
-        let twin = population.twin(i as usize);
         let consultation = consultation(population.consults[i as usize]);
-        let Some((offer, u_accept)) = self.gp_offer(i, consultation, &twin, week) else {
+        let who = population.offer_inputs(i as usize, self.p.recency_weeks);
+        let Some((offer, u_accept)) = self.gp_offer(i, consultation, who, week) else {
             return false;
         };
-        self.touch(i, &twin, true);
+        self.touch(i, &population.twin(i as usize), true);
         self.respond(i, offer, u_accept, week, rec);
         true
     }
@@ -435,12 +436,11 @@ impl<'a> Pcn<'a> {
         &self,
         i: u32,
         consultation: Consultation,
-        patient: &Patient,
+        (key, n_recent): (Key, u32),
         week: i32,
     ) -> Option<(Offer, f64)> {
         let buy_in = self.practices[self.practice_of(i)].buy_in;
-        let n_recent = patient.n_recent(self.p.recency_weeks);
-        let mut rng = patient.key.stream(Purpose::Referral, i64::from(week));
+        let mut rng = key.stream(Purpose::Referral, i64::from(week));
         let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
         let inappropriate = offer_referral(consultation, buy_in, n_recent, u_offer, self.p)?;
         let offer = Offer {

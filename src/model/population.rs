@@ -63,6 +63,17 @@ struct Hot {
     q: u8,
 }
 
+/// Bytes a population holds per patient (the consultation list at its largest, every
+/// patient, included), besides the evaluation's history: for memory estimates.
+pub fn bytes_per_patient(engine: Engine) -> usize {
+    let common = size_of::<Patient>() + size_of::<u8>() + size_of::<u32>();
+    match engine {
+        // The loop record and MODEL.md §9.1's history (counted whether kept or not).
+        Engine::Fast => common + size_of::<Hot>() + size_of::<u64>(),
+        Engine::Reference => common,
+    }
+}
+
 /// The fast engine's patient `patient` with its loop state `hot` (and MODEL.md §9.1 history
 /// `recent`, if kept) put back.
 fn with_hot(mut patient: Patient, hot: &Hot, recent: Option<u64>) -> Patient {
@@ -300,6 +311,15 @@ impl<'a> Population<'a> {
             Some(hot) => with_hot(self.patients[i], hot, self.recent.get(i).copied()),
             None => self.patients[i],
         }
+    }
+
+    /// What the GP's referral offer reads of an untouched patient `i`: its key and `n_recent`
+    /// over `weeks` weeks (MODEL.md §6.4, §9.1), without copying the whole patient.
+    #[inline]
+    pub fn offer_inputs(&self, i: usize, weeks: u32) -> (Key, u32) {
+        let patient = &self.patients[i];
+        let recent = self.recent.get(i).copied().unwrap_or(patient.recent_social);
+        (patient.key, super::patient::recent_count(recent, weeks))
     }
 
     /// Patient `i`'s wellbeing and activation as the population has them now: what an arm

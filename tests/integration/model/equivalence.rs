@@ -1,6 +1,7 @@
 //! The shared-population engine (arms copy a patient only when they first offer a referral)
 //! gives the same results as the straightforward engine where every arm simulates every patient.
 
+use sprx::engine::Engine;
 use sprx::engine::replicate::{Storage, run_pcn_with};
 use sprx::params::Preset;
 
@@ -17,9 +18,17 @@ fn shared_and_dense_storage_agree_week_by_week() {
         }),
         arm("bolted_on", Preset::BoltedOn, |p| p.buy_in0 = 0.2),
     ];
-    let plan = small(arms, 1);
-    let shared = run_pcn_with(&plan, 0, 0, Storage::Shared, &mut |_, _, _| {}).expect("runs");
-    let dense = run_pcn_with(&plan, 0, 0, Storage::Dense, &mut |_, _, _| {}).expect("runs");
+    // Both engines: a touched patient must step exactly as its engine steps the population.
+    for engine in Engine::ALL {
+        let mut plan = small(arms.clone(), 1);
+        plan.engine = engine;
+        shared_equals_dense(&plan, engine.name());
+    }
+}
+
+fn shared_equals_dense(plan: &sprx::engine::Plan, engine: &str) {
+    let shared = run_pcn_with(plan, 0, 0, Storage::Shared, &mut |_, _, _| {}).expect("runs");
+    let dense = run_pcn_with(plan, 0, 0, Storage::Dense, &mut |_, _, _| {}).expect("runs");
     assert_eq!(shared.len(), plan.arms.len(), "shared: one outcome per arm");
     assert_eq!(dense.len(), plan.arms.len(), "dense: one outcome per arm");
     for (a, (s, d)) in shared.iter().zip(&dense).enumerate() {
@@ -31,6 +40,6 @@ fn shared_and_dense_storage_agree_week_by_week() {
         }
         // Float sums over patients are formed in a different order; everything else must
         // match exactly.
-        assert_outcomes_equal(s, d, PatientSums::Close, &format!("arm {a}"));
+        assert_outcomes_equal(s, d, PatientSums::Close, &format!("{engine} engine, arm {a}"));
     }
 }
