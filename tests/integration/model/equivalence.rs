@@ -40,6 +40,11 @@ fn shared_equals_dense(plan: &sprx::engine::Plan, engine: &str) {
         }
         // Float sums over patients are formed in a different order; everything else must
         // match exactly.
-        assert_outcomes_equal(s, d, PatientSums::Close, &format!("{engine} engine, arm {a}"));
+        assert_outcomes_equal(
+            s,
+            d,
+            PatientSums::Close,
+            &format!("{engine} engine, arm {a}"),
+        );
     }
 }
