@@ -331,16 +331,9 @@ impl Patient {
         );
 
         let bonus = if attended.is_some() { p.g_att } else { 0.0 };
-        let target = self.w_base - tables.penalty[usize::from(self.needs)] + bonus;
-        let target = if TRAP && self.in_crisis() {
-            target - p.crisis_penalty
-        } else {
-            target
-        };
+        let target = self.wellbeing_target::<TRAP>(bonus, p, tables);
         let noise: f64 = StandardNormal.sample(&mut rng);
-        self.wellbeing = clamp_wellbeing(
-            self.wellbeing + p.lambda_w * (target - self.wellbeing) + p.sigma_w * noise,
-        );
+        self.wellbeing = next_wellbeing(self.wellbeing, target, noise, p);
 
         self.activation += p.activation_drift * (self.a0 - self.activation);
 
