@@ -133,6 +133,12 @@ impl RunDir {
         })
     }
 
+    /// [`RunDir::estimate`] as a table cell: mean [95% CI], or "—" where the run has none.
+    pub fn estimate_cell(&self, arm: &str, metric: &str, paired: bool) -> String {
+        self.estimate(arm, metric, paired)
+            .map_or_else(|| "—".to_string(), |e| crate::output::format_estimate(&e))
+    }
+
     /// The names of the summary metrics asked for so far, in order.
     pub fn metrics_read(&self) -> Vec<String> {
         self.metrics_read

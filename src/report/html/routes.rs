@@ -213,8 +213,7 @@ fn quintile_table(report: &Report, arms: &[(String, RGBColor)], out: &mut String
             for q in 1..=5 {
                 let cell = report
                     .run
-                    .estimate(arm, &accepted(route, Some(q)), false)
-                    .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+                    .estimate_cell(arm, &accepted(route, Some(q)), false);
                 let _ = write!(out, "<td>{}</td>", escape(&cell));
             }
             out.push_str("</tr>");

@@ -12,7 +12,7 @@ use super::bands::{
 };
 use super::format::{excludes_zero, moved, signed_ci, thousands};
 use super::{Report, band_figure, figure, spec};
-use crate::output::{HEADLINE_METRICS, format_estimate};
+use crate::output::HEADLINE_METRICS;
 use crate::params::{REGISTRY, fmt_num};
 use crate::report::charts::{Bar, PALETTE, bar_chart};
 use crate::report::data::{ReportError, RunDir};
@@ -676,9 +676,7 @@ fn headline_table(out: &mut String, run: &RunDir, arms: &[String], paired: bool)
     for (metric, label) in HEADLINE_METRICS {
         let _ = write!(out, "<tr><td>{}</td>", escape(label));
         for a in arms {
-            let cell = run
-                .estimate(a, metric, paired)
-                .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+            let cell = run.estimate_cell(a, metric, paired);
             let _ = write!(out, "<td>{}</td>", escape(&cell));
         }
         out.push_str("</tr>");
@@ -707,9 +705,7 @@ pub(super) fn arm_table(
     for a in arms {
         let _ = write!(out, "<tr><td>{}</td>", escape(a));
         for (metric, _) in columns {
-            let cell = run
-                .estimate(a, metric, paired)
-                .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+            let cell = run.estimate_cell(a, metric, paired);
             let _ = write!(out, "<td>{}</td>", escape(&cell));
         }
         out.push_str("</tr>");
@@ -737,9 +733,7 @@ fn lens_table(out: &mut String, report: &Report, arms: &[String]) {
             Some(metric) => {
                 let _ = write!(out, "<tr><td>{label}</td>");
                 for a in arms {
-                    let cell = run
-                        .estimate(a, metric, row.source == Source::Paired)
-                        .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+                    let cell = run.estimate_cell(a, metric, row.source == Source::Paired);
                     let _ = write!(out, "<td>{}</td>", escape(&cell));
                 }
                 out.push_str("</tr>");
@@ -776,9 +770,7 @@ fn pathway_table(out: &mut String, run: &RunDir, arms: &[(String, RGBColor)]) {
     for (metric, label) in ROWS {
         let _ = write!(out, "<tr><td>{label}</td>");
         for (a, _) in arms {
-            let cell = run
-                .estimate(a, metric, false)
-                .map_or_else(|| "—".to_string(), |e| format_estimate(&e));
+            let cell = run.estimate_cell(a, metric, false);
             let _ = write!(out, "<td>{}</td>", escape(&cell));
         }
         out.push_str("</tr>");
