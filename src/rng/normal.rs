@@ -66,22 +66,25 @@ impl Ziggurat {
     /// otherwise `Err` with what [`Ziggurat::finish`] needs to go on.
     #[inline(always)]
     pub fn fast(&self, bits: u32) -> Result<f64, Attempt> {
-        let block = (bits & 0xFF) as usize;
-        let negative = bits & 0x100 != 0;
-        let uniform = bits >> (BLOCK_BITS + 1);
-        if uniform < self.inner[block] {
-            let magnitude = f64::from(uniform) * self.scaled[block];
-            // The sign bit set from the random bit without a branch: a branch on it would be
-            // mispredicted every other draw.
-            let sign = u64::from(bits & 0x100) << (63 - 8);
-            Ok(f64::from_bits(magnitude.to_bits() | sign))
-        } else {
-            Err(Attempt {
-                block,
-                negative,
-                uniform,
-            })
+        match self.lane(bits) {
+            (z, true) => Ok(z),
+            (_, false) => Err(Attempt::of(bits)),
         }
+    }
+
+    /// [`Ziggurat::fast`] without a branch, for loops the compiler turns into vector code:
+    /// the candidate draw and whether it is accepted. A candidate that is not accepted is
+    /// meaningless; [`Attempt::of`] the same bits goes on from there.
+    #[inline(always)]
+    pub fn lane(&self, bits: u32) -> (f64, bool) {
+        let block = (bits & 0xFF) as usize;
+        let uniform = bits >> (BLOCK_BITS + 1);
+        let magnitude = f64::from(uniform) * self.scaled[block];
+        // The sign bit set from the random bit without a branch: a branch on it would be
+        // mispredicted every other draw.
+        let sign = u64::from(bits & 0x100) << (63 - 8);
+        let z = f64::from_bits(magnitude.to_bits() | sign);
+        (z, uniform < self.inner[block])
     }
 
     /// The rest of the ziggurat after a first attempt that was not accepted at once: the
@@ -139,6 +142,19 @@ pub struct Attempt {
     block: usize,
     negative: bool,
     uniform: u32,
+}
+
+impl Attempt {
+    /// The first attempt made of 32 random bits (block, sign, uniform), as
+    /// [`Ziggurat::fast`] reads them.
+    #[inline]
+    pub fn of(bits: u32) -> Attempt {
+        Attempt {
+            block: (bits & 0xFF) as usize,
+            negative: bits & 0x100 != 0,
+            uniform: bits >> (BLOCK_BITS + 1),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,16 +7,16 @@
 //! its own copy of the patients it has touched ([`super::pcn::Pcn`]). It is also the no_sp twin
 //! the evaluation compares each referred patient with.
 
+mod lanes;
+
 use super::ModelError;
 use super::needs::NeedTables;
 use super::observe::{EventLog, History, WeekRecord};
-use super::patient::{
-    ConsultThresholds, Consultation, Patient, PatientDistributions, next_wellbeing, quintile_cdf,
-    weekly_noise, weekly_uniform,
-};
+use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
 use super::pcn::Layout;
 use crate::params::Params;
 use crate::rng::{EntityKind, Key, Purpose, offset};
+use lanes::{Lanes, Scheduled, Step};
 
 /// How patients' own processes are stepped. Both follow MODEL.md's rules; they draw their
 /// random numbers differently, so they agree in distribution, not draw for draw (the docking
@@ -47,37 +47,21 @@ impl Engine {
     }
 }
 
-/// The fast engine's per-patient state of the weekly loop: what a patient-week reads and
-/// writes when no event is due, in one record so that the loop walks one array. Everything
-/// else stays in the patient's record, brought up to date at events.
-#[derive(Clone, Copy, Debug)]
-struct Hot {
-    key: Key,
-    wellbeing: f64,
-    /// The wellbeing target (MODEL.md §6.2) for the current needs and crisis.
-    target: f64,
-    /// The consultation thresholds of an untouched patient (never on a caseload).
-    consult: ConsultThresholds,
-    /// First week something of the patient's own processes is due.
-    next_event: i16,
-    q: u8,
-}
-
 /// Bytes a population holds per patient (the consultation list at its largest, every
 /// patient, included), besides the evaluation's history: for memory estimates.
 pub fn bytes_per_patient(engine: Engine) -> usize {
     let common = size_of::<Patient>() + size_of::<u8>() + size_of::<u32>();
     match engine {
         // The loop record and MODEL.md §9.1's history (counted whether kept or not).
-        Engine::Fast => common + size_of::<Hot>() + size_of::<u64>(),
+        Engine::Fast => common + lanes::LANE_BYTES + size_of::<u64>(),
         Engine::Reference => common,
     }
 }
 
-/// The fast engine's patient `patient` with its loop state `hot` (and MODEL.md §9.1 history
-/// `recent`, if kept) put back.
-fn with_hot(mut patient: Patient, hot: &Hot, recent: Option<u64>) -> Patient {
-    patient.wellbeing = hot.wellbeing;
+/// The fast engine's patient `patient` with its loop state (`wellbeing`, and MODEL.md §9.1
+/// history `recent`, if kept) put back.
+fn with_lanes(mut patient: Patient, wellbeing: f64, recent: Option<u64>) -> Patient {
+    patient.wellbeing = wellbeing;
     if let Some(recent) = recent {
         patient.recent_social = recent;
     }
@@ -91,12 +75,11 @@ fn with_hot(mut patient: Patient, hot: &Hot, recent: Option<u64>) -> Patient {
 #[inline(never)]
 fn catch_up<const TRAP: bool>(
     patient: &mut Patient,
-    hot: &mut Hot,
     week: i32,
     in_crisis: &mut u64,
     p: &Params,
     tables: &NeedTables,
-) {
+) -> Scheduled {
     if TRAP {
         let was = u64::from(patient.in_crisis());
         patient.crisis_events(week, tables, p);
@@ -113,11 +96,25 @@ fn catch_up<const TRAP: bool>(
         tables,
         p,
     );
-    hot.target = patient.wellbeing_target::<TRAP>(0.0, p, tables);
-    hot.consult = patient
-        .consult_rates::<TRAP>(p, tables)
-        .thresholds(false, p);
-    hot.next_event = patient.next_event::<TRAP>(week);
+    scheduled::<TRAP>(patient, week, p, tables)
+}
+
+/// What an untouched patient's state leaves for the loop, as seen after `week`.
+#[inline]
+fn scheduled<const TRAP: bool>(
+    patient: &Patient,
+    week: i32,
+    p: &Params,
+    tables: &NeedTables,
+) -> Scheduled {
+    Scheduled {
+        // An untouched patient never attends an asset, so there is no attendance bonus.
+        target: patient.wellbeing_target::<TRAP>(0.0, p, tables),
+        consult: patient
+            .consult_rates::<TRAP>(p, tables)
+            .thresholds(false, p),
+        next_event: patient.next_event::<TRAP>(week),
+    }
 }
 
 /// Codes of a week's consultation, as stored per patient.
@@ -146,9 +143,9 @@ pub struct Population<'a> {
     tables: &'a NeedTables,
     engine: Engine,
     /// Every patient's state. With the fast engine, wellbeing and the `n_recent` history are
-    /// kept in [`Hot`] instead and only brought back by [`Population::twin`].
+    /// kept in [`Lanes`] instead and only brought back by [`Population::twin`].
     patients: Vec<Patient>,
-    hot: Vec<Hot>,
+    lanes: Lanes,
     /// MODEL.md §9.1's consultation history of each patient (fast engine, when the step has
     /// §9.1).
     recent: Vec<u64>,
@@ -225,7 +222,7 @@ impl<'a> Population<'a> {
             p,
             tables,
             engine,
-            hot: Vec::new(),
+            lanes: Lanes::default(),
             recent: Vec::new(),
             activation_total: patients.iter().map(|pt| pt.activation).sum(),
             in_crisis: patients.iter().map(|pt| u64::from(pt.in_crisis())).sum(),
@@ -239,7 +236,7 @@ impl<'a> Population<'a> {
             warmup_demand: Vec::with_capacity(warmup_weeks as usize),
         };
         if engine == Engine::Fast {
-            population.hot = population.hot_state(start);
+            population.lanes = population.lane_state(start);
             if tables.trap() {
                 population.recent = population
                     .patients
@@ -253,41 +250,18 @@ impl<'a> Population<'a> {
     }
 
     /// The fast engine's loop state of every patient at the start.
-    fn hot_state(&self, start: i32) -> Vec<Hot> {
-        let trap = self.tables.trap();
-        self.patients
-            .iter()
-            .map(|pt| Hot {
-                key: pt.key,
-                wellbeing: pt.wellbeing,
-                target: self.target_of(pt),
-                consult: self.rates_of(pt),
-                next_event: if trap {
-                    pt.next_event::<true>(start - 1)
-                } else {
-                    pt.next_event::<false>(start - 1)
-                },
-                q: pt.q,
-            })
-            .collect()
-    }
-
-    /// The wellbeing target of an untouched patient (no attendance bonus).
-    fn target_of(&self, patient: &Patient) -> f64 {
-        if self.tables.trap() {
-            patient.wellbeing_target::<true>(0.0, self.p, self.tables)
-        } else {
-            patient.wellbeing_target::<false>(0.0, self.p, self.tables)
+    fn lane_state(&self, start: i32) -> Lanes {
+        let (p, tables) = (self.p, self.tables);
+        let mut lanes = Lanes::with_capacity(self.patients.len());
+        for pt in &self.patients {
+            let scheduled = if tables.trap() {
+                scheduled::<true>(pt, start - 1, p, tables)
+            } else {
+                scheduled::<false>(pt, start - 1, p, tables)
+            };
+            lanes.push(pt.key, pt.wellbeing, pt.q, scheduled);
         }
-    }
-
-    fn rates_of(&self, patient: &Patient) -> ConsultThresholds {
-        let rates = if self.tables.trap() {
-            patient.consult_rates::<true>(self.p, self.tables)
-        } else {
-            patient.consult_rates::<false>(self.p, self.tables)
-        };
-        rates.thresholds(false, self.p)
+        lanes
     }
 
     pub fn engine(&self) -> Engine {
@@ -307,8 +281,8 @@ impl<'a> Population<'a> {
     /// the patient, and compares its own copy with.
     #[inline]
     pub fn twin(&self, i: usize) -> Patient {
-        match self.hot.get(i) {
-            Some(hot) => with_hot(self.patients[i], hot, self.recent.get(i).copied()),
+        match self.lanes.wellbeing.get(i) {
+            Some(&w) => with_lanes(self.patients[i], w, self.recent.get(i).copied()),
             None => self.patients[i],
         }
     }
@@ -326,8 +300,8 @@ impl<'a> Population<'a> {
     /// replaces in the week's sums by its own copy's.
     #[inline]
     pub fn twin_sums(&self, i: usize) -> (f64, f64) {
-        let wellbeing = match self.hot.get(i) {
-            Some(hot) => hot.wellbeing,
+        let wellbeing = match self.lanes.wellbeing.get(i) {
+            Some(&w) => w,
             None => self.patients[i].wellbeing,
         };
         (wellbeing, self.patients[i].activation)
@@ -482,81 +456,106 @@ impl<'a> Population<'a> {
         }
     }
 
-    /// [`Population::live_fast`]: for each patient, the events due (rarely), then the week's
-    /// wellbeing and consultation from one word, exactly as [`Patient::live_week_fast`] does.
+    /// [`Population::live_fast`], block by block ([`lanes`]): the events due (rarely), then
+    /// the week's wellbeing and consultation from one word per patient, exactly as
+    /// [`Patient::live_week_fast`] does, then the week's sums in patient order.
     #[inline(always)]
     fn live_fast_with<const FOLLOW: bool, const TRAP: bool>(&mut self, week: i32, service: bool) {
         let (p, tables) = (self.p, self.tables);
-        let draw = offset(Purpose::WeekDraw, i64::from(week));
-        let mut rec = WeekRecord::default();
-        let mut wellbeing_sum = 0.0;
-        let mut low_count = 0;
-        let mut medical = 0;
+        let step = Step {
+            draw: offset(Purpose::WeekDraw, i64::from(week)),
+            week,
+            noise: &tables.noise,
+            p,
+        };
+        let mut scratch = lanes::Scratch::new();
+        let mut sums = (0.0, [0.0; 5]);
+        let mut counts = lanes::Counts::default();
         let mut in_crisis = self.in_crisis;
-        // Every array re-sliced to the same length, so that indexing by `i` is not checked.
-        let n = self.hot.len();
-        let patients = &mut self.patients[..n];
-        let consults = &mut self.consults[..n];
-        let recent = if TRAP {
-            &mut self.recent[..n]
-        } else {
-            &mut [][..]
-        };
-        let consulting = &mut self.consulting;
-        consulting.clear();
-        let mut history = match (service, self.history.as_mut()) {
-            (true, Some(h)) => {
-                let (c, w) = h.week_mut(week);
-                Some((&mut c[..n], &mut w[..n]))
+        let n = self.lanes.len();
+        self.consulting.clear();
+        let mut before = Vec::new();
+        let mut start = 0;
+        while start < n {
+            let end = (start + lanes::BLOCK).min(n);
+            if FOLLOW {
+                before.clear();
+                before.extend(
+                    self.patients[start..end]
+                        .iter()
+                        .map(|pt| (pt.needs, pt.crisis_left)),
+                );
             }
-            _ => None,
-        };
-        let mut events = if FOLLOW { self.events.as_mut() } else { None };
-        for (i, hot) in self.hot.iter_mut().enumerate() {
-            let before = FOLLOW.then(|| (patients[i].needs, patients[i].crisis_left));
-            if i32::from(hot.next_event) <= week {
-                catch_up::<TRAP>(&mut patients[i], hot, week, &mut in_crisis, p, tables);
+            for i in start..end {
+                if i32::from(self.lanes.next_event[i]) <= week {
+                    let s =
+                        catch_up::<TRAP>(&mut self.patients[i], week, &mut in_crisis, p, tables);
+                    self.lanes.set(i, s);
+                }
             }
-            let word = hot.key.draw_at(draw);
-            let noise = weekly_noise(hot.key, week, word, tables);
-            let w = next_wellbeing(hot.wellbeing, hot.target, noise, p);
-            hot.wellbeing = w;
-            let low = w <= p.low_wellbeing_threshold;
-            let code = hot.consult.code(weekly_uniform(word), low);
+            let codes = &mut self.consults[start..end];
+            let c = lanes::step_block(step, &mut self.lanes, start, codes, &mut scratch);
+            counts.low += c.low;
+            counts.medical += c.medical;
+            for (total, add) in counts.q_consults.iter_mut().zip(c.q_consults) {
+                *total += add;
+            }
+            lanes::sum_block(
+                &self.lanes.wellbeing[start..end],
+                &self.lanes.q[start..end],
+                codes,
+                start,
+                &mut sums,
+                &mut self.consulting,
+            );
             if TRAP {
-                recent[i] = (recent[i] << 1) | u64::from(code == SOCIAL);
+                lanes::record_social(&mut self.recent[start..end], codes);
             }
-            let q = usize::from(hot.q);
-            wellbeing_sum += w;
-            rec.q_wellbeing_sum[q] += w;
-            low_count += u64::from(low);
-            consults[i] = code;
-            let consulted = code != NO_CONSULT;
-            if let Some((consults, wellbeing)) = history.as_mut() {
-                consults[i] = u8::from(consulted);
-                wellbeing[i] = w as f32;
+            if service && let Some(h) = self.history.as_mut() {
+                let (c, w) = h.week_mut(week);
+                lanes::record_history(
+                    &mut c[start..end],
+                    &mut w[start..end],
+                    codes,
+                    &self.lanes.wellbeing[start..end],
+                );
             }
-            rec.q_consults[q] += u64::from(consulted);
-            medical += u64::from(code == MEDICAL);
-            if consulted {
-                consulting.push(i as u32);
+            if FOLLOW {
+                self.log_block(week, start, end, &before);
             }
-            if FOLLOW
-                && let (Some(before), Some(log)) = (before, events.as_deref_mut())
-                && log.follows(i as u32)
-            {
-                let twin = with_hot(patients[i], hot, recent.get(i).copied());
-                log.lived(week, i as u32, before, &twin, consultation(code));
-            }
+            start = end;
         }
-        rec.medical = medical;
-        rec.social = consulting.len() as u64 - medical;
-        rec.wellbeing_sum = wellbeing_sum;
+        let mut rec = WeekRecord::default();
+        rec.medical = counts.medical;
+        rec.social = self.consulting.len() as u64 - counts.medical;
+        rec.q_consults = counts.q_consults;
+        rec.wellbeing_sum = sums.0;
+        rec.q_wellbeing_sum = sums.1;
         rec.activation_sum = self.activation_total;
-        rec.low_wellbeing = low_count;
+        rec.low_wellbeing = counts.low;
         rec.in_crisis = in_crisis;
         self.in_crisis = in_crisis;
         self.record = rec;
+    }
+
+    /// The week of the followed patients of a block, with their needs and crisis `before`
+    /// the week's events, into the event log.
+    #[cold]
+    fn log_block(&mut self, week: i32, start: usize, end: usize, before: &[(u8, u16)]) {
+        let Some(log) = self.events.as_mut() else {
+            return;
+        };
+        for i in start..end {
+            if log.follows(i as u32) {
+                let twin = with_lanes(
+                    self.patients[i],
+                    self.lanes.wellbeing[i],
+                    self.recent.get(i).copied(),
+                );
+                let code = self.consults[i];
+                log.lived(week, i as u32, before[i - start], &twin, consultation(code));
+            }
+        }
     }
 
     /// Checks every patient's state variables are inside their ranges (property tests).
