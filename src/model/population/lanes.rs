@@ -11,6 +11,10 @@
 //! formed in patient order as before, so the results are identical to the bit whichever
 //! instruction set runs them.
 
+// The passes index several arrays of the same length by patient; sliced to that length first,
+// the indexing is unchecked and reads as the rule does.
+#![allow(clippy::needless_range_loop)]
+
 use super::super::patient::{ConsultThresholds, next_wellbeing, weekly_uniform};
 use super::{MEDICAL, NO_CONSULT, SOCIAL};
 use crate::params::Params;
@@ -130,8 +134,62 @@ pub struct Counts {
 
 /// A block of patients' week (`start..start + len` of `lanes`), once their events are done:
 /// noise, wellbeing and the consultation code into `codes`. Returns the block's counts.
-#[inline(always)]
+///
+/// On x86-64 the passes are compiled three times, for AVX-512, for AVX2 and for the baseline
+/// instruction set, and the widest the processor has is chosen at run time. Every version
+/// performs the same IEEE operations on each patient (Rust never fuses or reorders
+/// floating-point arithmetic), so all three give the same bits.
 pub fn step_block(
+    step: Step,
+    lanes: &mut Lanes,
+    start: usize,
+    codes: &mut [u8],
+    scratch: &mut Scratch,
+) -> Counts {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+        {
+            // SAFETY: the processor has every feature the function is compiled for.
+            return unsafe { step_block_avx512(step, lanes, start, codes, scratch) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { step_block_avx2(step, lanes, start, codes, scratch) };
+        }
+    }
+    step_block_with(step, lanes, start, codes, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi1,bmi2,popcnt")]
+fn step_block_avx512(
+    step: Step,
+    lanes: &mut Lanes,
+    start: usize,
+    codes: &mut [u8],
+    scratch: &mut Scratch,
+) -> Counts {
+    step_block_with(step, lanes, start, codes, scratch)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,popcnt")]
+fn step_block_avx2(
+    step: Step,
+    lanes: &mut Lanes,
+    start: usize,
+    codes: &mut [u8],
+    scratch: &mut Scratch,
+) -> Counts {
+    step_block_with(step, lanes, start, codes, scratch)
+}
+
+#[inline(always)]
+fn step_block_with(
     step: Step,
     lanes: &mut Lanes,
     start: usize,

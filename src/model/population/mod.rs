@@ -525,17 +525,18 @@ impl<'a> Population<'a> {
             }
             start = end;
         }
-        let mut rec = WeekRecord::default();
-        rec.medical = counts.medical;
-        rec.social = self.consulting.len() as u64 - counts.medical;
-        rec.q_consults = counts.q_consults;
-        rec.wellbeing_sum = sums.0;
-        rec.q_wellbeing_sum = sums.1;
-        rec.activation_sum = self.activation_total;
-        rec.low_wellbeing = counts.low;
-        rec.in_crisis = in_crisis;
         self.in_crisis = in_crisis;
-        self.record = rec;
+        self.record = WeekRecord {
+            medical: counts.medical,
+            social: self.consulting.len() as u64 - counts.medical,
+            q_consults: counts.q_consults,
+            wellbeing_sum: sums.0,
+            q_wellbeing_sum: sums.1,
+            activation_sum: self.activation_total,
+            low_wellbeing: counts.low,
+            in_crisis,
+            ..WeekRecord::default()
+        };
     }
 
     /// The week of the followed patients of a block, with their needs and crisis `before`
