@@ -177,7 +177,7 @@ pub fn raw_resolution_hazard(
 #[inline(always)]
 fn need_uniform(draws: [u64; 3], k: usize) -> u64 {
     let word = draws[k / 2];
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         word & 0xFFFF_FFFF
     } else {
         word >> 32

@@ -370,10 +370,9 @@ fn pick(referrals: &[Referral], weeks: u32, n: usize) -> Vec<u32> {
             if let Some(r) = g
                 .get((round * 7 + g.len() / 2) % g.len().max(1))
                 .filter(|_| g.len() > round)
+                && !chosen.contains(&r.patient)
             {
-                if !chosen.contains(&r.patient) {
-                    chosen.push(r.patient);
-                }
+                chosen.push(r.patient);
             }
         }
         round += 1;

@@ -154,11 +154,11 @@ impl Runs {
         };
         run.finished = Some(Instant::now());
         let client = run.client.clone();
-        if let Some(c) = state.clients.get_mut(&client) {
-            if c.current == Some(id) {
-                c.current = None;
-                c.permit = None;
-            }
+        if let Some(c) = state.clients.get_mut(&client)
+            && c.current == Some(id)
+        {
+            c.current = None;
+            c.permit = None;
         }
     }
 

@@ -432,7 +432,7 @@ fn morris<R: Rng>(r: usize, p: usize, k: usize, rng: &mut R) -> Result<Sample, D
             got: p,
         });
     }
-    if p % 2 != 0 {
+    if !p.is_multiple_of(2) {
         return Err(DesignError::OddLevels(p));
     }
     let rows = k.checked_add(1).and_then(|k1| k1.checked_mul(r));

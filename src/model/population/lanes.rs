@@ -6,10 +6,9 @@
 //! consultation thresholds. Written patient by patient with its rare branches (an event due, a
 //! ziggurat draw outside the rectangles), the loop runs one patient at a time. Here each block
 //! first handles its events, then draws every patient's noise without a branch, finishes the
-//! rare rejected draws, steps every patient, and only then forms the week's sums. Each value is
-//! computed by the same operations as patient by patient, and the floating-point sums are
-//! formed in patient order as before, so the results are identical to the bit whichever
-//! instruction set runs them.
+//! rare rejected draws, and steps every patient. Each patient's values are computed by the
+//! same IEEE operations as patient by patient, and the week's sums are formed in integers
+//! (exact, whatever the order of addition), so every instruction set gives the same bits.
 
 // The passes index several arrays of the same length by patient; sliced to that length first,
 // the indexing is unchecked and reads as the rule does.
@@ -123,13 +122,56 @@ impl Scratch {
     }
 }
 
-/// What a block adds to the week's counts; order does not matter for integers, so the
-/// vector pass forms them.
+/// Units of wellbeing in the week's sums: 2⁻²⁴ WEMWBS points.
+///
+/// The sums are formed in integers, each patient's wellbeing rounded to the nearest unit
+/// (an error of at most 3·10⁻⁸ points per patient). Integer sums do not depend on the order
+/// of the additions, so the vector passes may add several patients at once and every
+/// instruction set gives the same bits.
+const WELLBEING_UNITS: f64 = (1u64 << 24) as f64;
+
+/// 1.5·2⁵²: added to a number of magnitude below 2⁵¹, it leaves the number rounded to the
+/// nearest integer in the low bits of the sum's mantissa.
+const ROUNDING: f64 = 6_755_399_441_055_744.0;
+
+/// A patient's wellbeing in the units of the week's sums, rounded to the nearest unit.
+#[inline(always)]
+fn wellbeing_units(w: f64) -> i64 {
+    // Rather than `as i64`, whose saturating conversion the compiler cannot do in vector
+    // registers: w·2²⁴ ≤ 70·2²⁴ is far below 2⁵¹, so the sum is exact but for the rounding.
+    (w * WELLBEING_UNITS + ROUNDING).to_bits() as i64 - ROUNDING.to_bits() as i64
+}
+
+/// What a block adds to the week's sums and counts; all integers, whose order of addition
+/// does not matter, so the vector pass forms them.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
     pub low: u64,
     pub medical: u64,
     pub q_consults: [u64; 5],
+    /// Σ wellbeing of each quintile's patients, in [`WELLBEING_UNITS`].
+    pub q_wellbeing: [i64; 5],
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.low += other.low;
+        self.medical += other.medical;
+        for k in 0..5 {
+            self.q_consults[k] += other.q_consults[k];
+            self.q_wellbeing[k] += other.q_wellbeing[k];
+        }
+    }
+
+    /// Σ wellbeing of each quintile's patients, in WEMWBS points.
+    pub fn q_wellbeing_sum(&self) -> [f64; 5] {
+        self.q_wellbeing.map(|x| x as f64 / WELLBEING_UNITS)
+    }
+
+    /// Σ wellbeing of every patient, in WEMWBS points.
+    pub fn wellbeing_sum(&self) -> f64 {
+        self.q_wellbeing.iter().sum::<i64>() as f64 / WELLBEING_UNITS
+    }
 }
 
 /// A block of patients' week (`start..start + len` of `lanes`), once their events are done:
@@ -146,22 +188,39 @@ pub fn step_block(
     codes: &mut [u8],
     scratch: &mut Scratch,
 ) -> Counts {
+    match widest_vectors() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the processor has every feature the function is compiled for.
+        Vectors::Avx512 => unsafe { step_block_avx512(step, lanes, start, codes, scratch) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Vectors::Avx2 => unsafe { step_block_avx2(step, lanes, start, codes, scratch) },
+        _ => step_block_with(step, lanes, start, codes, scratch),
+    }
+}
+
+/// The vector instruction sets the passes are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Vectors {
+    Avx512,
+    Avx2,
+    Baseline,
+}
+
+/// The widest of [`Vectors`] this processor has (the check is cached by the standard library).
+#[inline]
+fn widest_vectors() -> Vectors {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-        {
-            // SAFETY: the processor has every feature the function is compiled for.
-            return unsafe { step_block_avx512(step, lanes, start, codes, scratch) };
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
+            return Vectors::Avx512;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: as above.
-            return unsafe { step_block_avx2(step, lanes, start, codes, scratch) };
+        if has!("avx2") {
+            return Vectors::Avx2;
         }
     }
-    step_block_with(step, lanes, start, codes, scratch)
+    Vectors::Baseline
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -283,38 +342,26 @@ fn step_wellbeing(
         counts.low += u64::from(low);
         counts.medical += u64::from(code == MEDICAL);
         let consulted = u64::from(code != NO_CONSULT);
-        for (k, count) in counts.q_consults.iter_mut().enumerate() {
-            *count += consulted * u64::from(usize::from(q[i]) == k);
+        let units = wellbeing_units(w);
+        for k in 0..5 {
+            // All ones for the patient's quintile, zero for the others.
+            let mine = u64::from(q[i] == k as u8).wrapping_neg();
+            counts.q_consults[k] += consulted & mine;
+            counts.q_wellbeing[k] += units & mine as i64;
         }
     }
     counts
 }
 
-/// The week's wellbeing sums over a block, in patient order (so that they are the sums a
-/// patient-by-patient loop forms, to the bit), and the block's consulting patients, whose ids
-/// start at `start`, appended to `consulting`.
+/// The block's consulting patients, whose ids start at `start`, appended to `consulting`.
 #[inline(always)]
-pub fn sum_block(
-    wellbeing: &[f64],
-    q: &[u8],
-    codes: &[u8],
-    start: usize,
-    sums: &mut (f64, [f64; 5]),
-    consulting: &mut Vec<u32>,
-) {
-    let (total, by_quintile) = sums;
+pub fn consulting_ids(codes: &[u8], start: usize, consulting: &mut Vec<u32>) {
     let mut ids = [0u32; BLOCK];
     let mut found = 0;
-    for i in 0..codes.len().min(BLOCK) {
-        let w = wellbeing[i];
-        *total += w;
-        // Adding +0.0 to a sum of wellbeing (≥ 14) leaves it unchanged, so every quintile's
-        // sum takes its patients' values in order without a store to a computed address.
-        for (k, sum) in by_quintile.iter_mut().enumerate() {
-            *sum += if usize::from(q[i]) == k { w } else { 0.0 };
-        }
+    for (i, &code) in codes.iter().enumerate().take(BLOCK) {
+        // Written every time and kept only if the patient consulted: no branch to mispredict.
         ids[found] = (start + i) as u32;
-        found += usize::from(codes[i] != NO_CONSULT);
+        found += usize::from(code != NO_CONSULT);
     }
     consulting.extend_from_slice(&ids[..found]);
 }
@@ -333,5 +380,145 @@ pub fn record_history(consulted: &mut [u8], wellbeing_out: &mut [f32], codes: &[
     for i in 0..codes.len().min(consulted.len()).min(wellbeing_out.len()) {
         consulted[i] = u8::from(codes[i] != NO_CONSULT);
         wellbeing_out[i] = w[i] as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::offset;
+
+    #[test]
+    fn wellbeing_units_round_to_the_nearest_unit() {
+        let unit = 1.0 / WELLBEING_UNITS;
+        assert_eq!(wellbeing_units(14.0), 14 << 24);
+        assert_eq!(wellbeing_units(70.0), 70 << 24);
+        assert_eq!(wellbeing_units(50.0 + 0.4 * unit), 50 << 24);
+        assert_eq!(wellbeing_units(50.0 + 0.6 * unit), (50 << 24) + 1);
+        for i in 0..1000 {
+            let w = 14.0 + 56.0 * f64::from(i) / 999.0;
+            let exact = (w * WELLBEING_UNITS).round() as i64;
+            assert!((wellbeing_units(w) - exact).abs() <= 1, "{w}");
+        }
+    }
+
+    /// A block of patients in varied states, with the counts and codes a plain
+    /// patient-by-patient loop gives.
+    fn block(n: usize) -> (Lanes, Params, Ziggurat) {
+        let p = Params::default();
+        let mut lanes = Lanes::with_capacity(n);
+        let root = Key::root(9);
+        for i in 0..n {
+            let key = root.child(i as u64);
+            let r = key.draw(Purpose::PatientInit, 0);
+            let frac = |shift: u32| ((r >> shift) & 0xFFFF) as f64 / 65536.0;
+            let medical = (frac(0) * 0.2 * 4_294_967_296.0) as u64;
+            let any = medical + (frac(16) * 0.3 * 4_294_967_296.0) as u64;
+            let scheduled = Scheduled {
+                target: 20.0 + 45.0 * frac(32),
+                consult: ConsultThresholds {
+                    medical,
+                    any,
+                    any_low: any + (1 << 28),
+                },
+                next_event: 0,
+            };
+            lanes.push(key, 14.0 + 56.0 * frac(48), (i % 5) as u8, scheduled);
+        }
+        (lanes, p, Ziggurat::new())
+    }
+
+    #[test]
+    fn a_block_gives_what_each_patient_would_alone() {
+        let n = BLOCK - 3;
+        let (mut lanes, p, zig) = block(n);
+        let before = lanes.clone();
+        let week = 17;
+        let step = Step {
+            draw: offset(Purpose::WeekDraw, i64::from(week)),
+            week,
+            noise: &zig,
+            p: &p,
+        };
+        let mut codes = vec![9; n];
+        let counts = step_block(step, &mut lanes, 0, &mut codes, &mut Scratch::new());
+        let mut expected = Counts::default();
+        for i in 0..n {
+            let key = before.key[i];
+            let word = key.draw(Purpose::WeekDraw, i64::from(week));
+            let noise = zig
+                .fast((word >> 32) as u32)
+                .unwrap_or_else(|a| zig.finish(a, &mut key.stream(Purpose::NoiseTail, 17)));
+            let w = next_wellbeing(before.wellbeing[i], before.target[i], noise, &p);
+            assert_eq!(lanes.wellbeing[i].to_bits(), w.to_bits(), "patient {i}");
+            let low = w <= p.low_wellbeing_threshold;
+            let thresholds = ConsultThresholds {
+                medical: before.medical[i],
+                any: before.any[i],
+                any_low: before.any_low[i],
+            };
+            let code = thresholds.code(weekly_uniform(word), low);
+            assert_eq!(codes[i], code, "patient {i}");
+            let q = usize::from(before.q[i]);
+            expected.low += u64::from(low);
+            expected.medical += u64::from(code == MEDICAL);
+            expected.q_consults[q] += u64::from(code != NO_CONSULT);
+            expected.q_wellbeing[q] += wellbeing_units(w);
+        }
+        assert_eq!(counts.low, expected.low);
+        assert_eq!(counts.medical, expected.medical);
+        assert_eq!(counts.q_consults, expected.q_consults);
+        assert_eq!(counts.q_wellbeing, expected.q_wellbeing);
+        assert!(counts.medical > 0 && counts.q_consults.iter().sum::<u64>() > counts.medical);
+    }
+
+    /// One of the compiled versions of [`step_block`], with the week's step bound.
+    type BlockStep<'a> = dyn Fn(&mut Lanes, usize, &mut [u8], &mut Scratch) -> Counts + 'a;
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        let n = 2 * BLOCK;
+        let (lanes, p, zig) = block(n);
+        let step = Step {
+            draw: offset(Purpose::WeekDraw, 3),
+            week: 3,
+            noise: &zig,
+            p: &p,
+        };
+        let run = |f: &BlockStep| {
+            let mut lanes = lanes.clone();
+            let mut codes = vec![0; n];
+            let mut counts = Counts::default();
+            for start in (0..n).step_by(BLOCK) {
+                let end = (start + BLOCK).min(n);
+                counts.add(&f(
+                    &mut lanes,
+                    start,
+                    &mut codes[start..end],
+                    &mut Scratch::new(),
+                ));
+            }
+            (
+                lanes.wellbeing,
+                codes,
+                counts.q_wellbeing,
+                counts.q_consults,
+            )
+        };
+        let plain = run(&|l, s, c, sc| step_block_with(step, l, s, c, sc));
+        #[cfg(target_arch = "x86_64")]
+        {
+            let widest = widest_vectors();
+            if widest != Vectors::Baseline {
+                // SAFETY: the processor has AVX2 (it has AVX-512 or AVX2).
+                let avx2 = run(&|l, s, c, sc| unsafe { step_block_avx2(step, l, s, c, sc) });
+                assert!(plain == avx2, "AVX2 differs");
+            }
+            if widest == Vectors::Avx512 {
+                // SAFETY: the processor has the features (checked).
+                let avx512 = run(&|l, s, c, sc| unsafe { step_block_avx512(step, l, s, c, sc) });
+                assert!(plain == avx512, "AVX-512 differs");
+            }
+        }
     }
 }

@@ -117,6 +117,26 @@ fn scheduled<const TRAP: bool>(
     }
 }
 
+/// Asks the processor to bring `x` into cache, without waiting for it: a hint, with no
+/// effect on results.
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let first = std::ptr::from_ref(x).cast::<i8>();
+        let last = first.wrapping_add(size_of::<T>().saturating_sub(1));
+        // SAFETY: SSE, which has the prefetch instruction, is part of every x86-64 processor;
+        // a prefetch reads nothing the program sees and cannot fault.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(first);
+            _mm_prefetch::<_MM_HINT_T0>(last);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Codes of a week's consultation, as stored per patient.
 pub const NO_CONSULT: u8 = 0;
 pub const MEDICAL: u8 = 1;
@@ -469,7 +489,6 @@ impl<'a> Population<'a> {
             p,
         };
         let mut scratch = lanes::Scratch::new();
-        let mut sums = (0.0, [0.0; 5]);
         let mut counts = lanes::Counts::default();
         let mut in_crisis = self.in_crisis;
         let n = self.lanes.len();
@@ -486,28 +505,11 @@ impl<'a> Population<'a> {
                         .map(|pt| (pt.needs, pt.crisis_left)),
                 );
             }
-            for i in start..end {
-                if i32::from(self.lanes.next_event[i]) <= week {
-                    let s =
-                        catch_up::<TRAP>(&mut self.patients[i], week, &mut in_crisis, p, tables);
-                    self.lanes.set(i, s);
-                }
-            }
+            self.events_due::<TRAP>(start..end, week, &mut in_crisis);
             let codes = &mut self.consults[start..end];
-            let c = lanes::step_block(step, &mut self.lanes, start, codes, &mut scratch);
-            counts.low += c.low;
-            counts.medical += c.medical;
-            for (total, add) in counts.q_consults.iter_mut().zip(c.q_consults) {
-                *total += add;
-            }
-            lanes::sum_block(
-                &self.lanes.wellbeing[start..end],
-                &self.lanes.q[start..end],
-                codes,
-                start,
-                &mut sums,
-                &mut self.consulting,
-            );
+            let block = lanes::step_block(step, &mut self.lanes, start, codes, &mut scratch);
+            counts.add(&block);
+            lanes::consulting_ids(codes, start, &mut self.consulting);
             if TRAP {
                 lanes::record_social(&mut self.recent[start..end], codes);
             }
@@ -530,13 +532,43 @@ impl<'a> Population<'a> {
             medical: counts.medical,
             social: self.consulting.len() as u64 - counts.medical,
             q_consults: counts.q_consults,
-            wellbeing_sum: sums.0,
-            q_wellbeing_sum: sums.1,
+            wellbeing_sum: counts.wellbeing_sum(),
+            q_wellbeing_sum: counts.q_wellbeing_sum(),
             activation_sum: self.activation_total,
             low_wellbeing: counts.low,
             in_crisis,
             ..WeekRecord::default()
         };
+    }
+
+    /// The events due in `week` of the patients `block` (rarely any), and the loop state they
+    /// change.
+    #[inline(always)]
+    fn events_due<const TRAP: bool>(
+        &mut self,
+        block: std::ops::Range<usize>,
+        week: i32,
+        in_crisis: &mut u64,
+    ) {
+        let start = block.start;
+        let mut due = [0u32; lanes::BLOCK];
+        let mut found = 0;
+        for (i, &next) in self.lanes.next_event[block].iter().enumerate() {
+            // Written every time, kept only if due: events are rare and their order random.
+            due[found] = (start + i) as u32;
+            found += usize::from(i32::from(next) <= week);
+        }
+        let due = &due[..found];
+        // The due patients' records are scattered through memory; asking for all of them
+        // first lets the processor fetch them together rather than one miss after another.
+        for &i in due {
+            prefetch(&self.patients[i as usize]);
+        }
+        for &i in due {
+            let i = i as usize;
+            let s = catch_up::<TRAP>(&mut self.patients[i], week, in_crisis, self.p, self.tables);
+            self.lanes.set(i, s);
+        }
     }
 
     /// The week of the followed patients of a block, with their needs and crisis `before`
