@@ -174,8 +174,18 @@ impl Counts {
     }
 }
 
-/// A block of patients' week (`start..start + len` of `lanes`), once their events are done:
-/// noise, wellbeing and the consultation code into `codes`. Returns the block's counts.
+/// What a block's week needs besides the population's arrays: where the block starts, its
+/// consultation codes (out) and the list of consulting patients (appended to).
+pub struct Block<'a> {
+    pub start: usize,
+    pub codes: &'a mut [u8],
+    pub consulting: &'a mut Vec<u32>,
+}
+
+/// A block of patients' week (`start..start + codes.len()` of `lanes`): the events due,
+/// handed to `events` (the patients' ids, ascending; it brings their loop state up to date),
+/// then noise, wellbeing and the consultation code into `codes`, and the consulting
+/// patients' ids. Returns the block's counts.
 ///
 /// On x86-64 the passes are compiled three times, for AVX-512, for AVX2 and for the baseline
 /// instruction set, and the widest the processor has is chosen at run time. Every version
@@ -184,18 +194,18 @@ impl Counts {
 pub fn step_block(
     step: Step,
     lanes: &mut Lanes,
-    start: usize,
-    codes: &mut [u8],
+    block: Block,
     scratch: &mut Scratch,
+    events: impl FnMut(&[u32], &mut Lanes),
 ) -> Counts {
     match widest_vectors() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the processor has every feature the function is compiled for.
-        Vectors::Avx512 => unsafe { step_block_avx512(step, lanes, start, codes, scratch) },
+        Vectors::Avx512 => unsafe { step_block_avx512(step, lanes, block, scratch, events) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        Vectors::Avx2 => unsafe { step_block_avx2(step, lanes, start, codes, scratch) },
-        _ => step_block_with(step, lanes, start, codes, scratch),
+        Vectors::Avx2 => unsafe { step_block_avx2(step, lanes, block, scratch, events) },
+        _ => step_block_with(step, lanes, block, scratch, events),
     }
 }
 
@@ -228,11 +238,11 @@ fn widest_vectors() -> Vectors {
 fn step_block_avx512(
     step: Step,
     lanes: &mut Lanes,
-    start: usize,
-    codes: &mut [u8],
+    block: Block,
     scratch: &mut Scratch,
+    events: impl FnMut(&[u32], &mut Lanes),
 ) -> Counts {
-    step_block_with(step, lanes, start, codes, scratch)
+    step_block_with(step, lanes, block, scratch, events)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -240,26 +250,88 @@ fn step_block_avx512(
 fn step_block_avx2(
     step: Step,
     lanes: &mut Lanes,
-    start: usize,
-    codes: &mut [u8],
+    block: Block,
     scratch: &mut Scratch,
+    events: impl FnMut(&[u32], &mut Lanes),
 ) -> Counts {
-    step_block_with(step, lanes, start, codes, scratch)
+    step_block_with(step, lanes, block, scratch, events)
 }
 
 #[inline(always)]
 fn step_block_with(
     step: Step,
     lanes: &mut Lanes,
-    start: usize,
-    codes: &mut [u8],
+    block: Block,
     scratch: &mut Scratch,
+    mut events: impl FnMut(&[u32], &mut Lanes),
 ) -> Counts {
+    let Block {
+        start,
+        codes,
+        consulting,
+    } = block;
     let len = codes.len().min(BLOCK);
     let end = start + len;
+    let codes = &mut codes[..len];
+    // Weeks lie well inside i16 (the run's length is bounded), where `next_event` lives.
+    let week = step.week.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+    let due = block_set(&lanes.next_event[start..end], |next| next <= week);
+    if due.iter().any(|&word| word != 0) {
+        let mut ids = [0u32; BLOCK];
+        let mut found = 0;
+        for_each_member(&due, |j| {
+            ids[found] = (start + j) as u32;
+            found += 1;
+        });
+        events(&ids[..found], lanes);
+    }
     draw_noise(step, &lanes.key[start..end], scratch);
-    finish_rejected(step, &lanes.key[start..end], scratch);
-    step_wellbeing(step, lanes, start, codes, scratch)
+    let rejected = block_set(&scratch.accepted[..len], |accepted| !accepted);
+    for_each_member(&rejected, |j| {
+        scratch.noise[j] = finish(step, lanes.key[start + j]);
+    });
+    let counts = step_wellbeing(step, lanes, start, codes, scratch);
+    let consulted = block_set(codes, |code| code != NO_CONSULT);
+    for_each_member(&consulted, |j| consulting.push((start + j) as u32));
+    counts
+}
+
+/// A set of a block's patients, one bit each: bit `j` of word `w` is patient `64·w + j`.
+type BlockSet = [u64; BLOCK / 64];
+
+/// The patients of a block for whom `flag` holds, formed without a branch: on processors
+/// with vector compares, a few instructions per 64 patients. Events, rejected draws and
+/// consultations are each a few patients in a hundred, so the block then visits only them.
+#[inline(always)]
+fn block_set<T: Copy>(values: &[T], flag: impl Fn(T) -> bool) -> BlockSet {
+    let mut set = [0; BLOCK / 64];
+    let mut chunks = values.chunks_exact(64);
+    for (word, chunk) in set.iter_mut().zip(&mut chunks) {
+        if let Ok(chunk) = <&[T; 64]>::try_from(chunk) {
+            for (j, &value) in chunk.iter().enumerate() {
+                *word |= u64::from(flag(value)) << j;
+            }
+        }
+    }
+    let full = values.len() / 64;
+    if let Some(word) = set.get_mut(full) {
+        for (j, &value) in chunks.remainder().iter().enumerate() {
+            *word |= u64::from(flag(value)) << j;
+        }
+    }
+    set
+}
+
+/// Calls `f` with each member of `set` (its index in the block), in ascending order.
+#[inline(always)]
+fn for_each_member(set: &BlockSet, mut f: impl FnMut(usize)) {
+    for (w, &word) in set.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            f(64 * w + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+    }
 }
 
 /// Every patient's word of the week: the consultation uniform and the ziggurat's first
@@ -281,18 +353,8 @@ fn draw_noise(step: Step, keys: &[Key], scratch: &mut Scratch) {
     }
 }
 
-/// The 1.5% of draws the ziggurat did not accept at once, finished from the patient's own
-/// stream, as [`super::super::patient::weekly_noise`] does.
-#[inline(always)]
-fn finish_rejected(step: Step, keys: &[Key], scratch: &mut Scratch) {
-    let len = keys.len();
-    for i in 0..len {
-        if !scratch.accepted[i] {
-            scratch.noise[i] = finish(step, keys[i]);
-        }
-    }
-}
-
+/// A draw the ziggurat did not accept at once (1.5% of them), finished from the patient's
+/// own stream, as [`super::super::patient::weekly_noise`] does.
 #[cold]
 #[inline(never)]
 fn finish(step: Step, key: Key) -> f64 {
@@ -353,19 +415,6 @@ fn step_wellbeing(
     counts
 }
 
-/// The block's consulting patients, whose ids start at `start`, appended to `consulting`.
-#[inline(always)]
-pub fn consulting_ids(codes: &[u8], start: usize, consulting: &mut Vec<u32>) {
-    let mut ids = [0u32; BLOCK];
-    let mut found = 0;
-    for (i, &code) in codes.iter().enumerate().take(BLOCK) {
-        // Written every time and kept only if the patient consulted: no branch to mispredict.
-        ids[found] = (start + i) as u32;
-        found += usize::from(code != NO_CONSULT);
-    }
-    consulting.extend_from_slice(&ids[..found]);
-}
-
 /// MODEL.md §9.1's history of social consultations, one bit per week.
 #[inline(always)]
 pub fn record_social(recent: &mut [u64], codes: &[u8]) {
@@ -421,7 +470,7 @@ mod tests {
                     any,
                     any_low: any + (1 << 28),
                 },
-                next_event: 0,
+                next_event: i16::MAX,
             };
             lanes.push(key, 14.0 + 56.0 * frac(48), (i % 5) as u8, scheduled);
         }
@@ -441,8 +490,16 @@ mod tests {
             p: &p,
         };
         let mut codes = vec![9; n];
-        let counts = step_block(step, &mut lanes, 0, &mut codes, &mut Scratch::new());
+        let mut consulting = Vec::new();
+        let block = Block {
+            start: 0,
+            codes: &mut codes,
+            consulting: &mut consulting,
+        };
+        let no_events = |due: &[u32], _: &mut Lanes| assert!(due.is_empty());
+        let counts = step_block(step, &mut lanes, block, &mut Scratch::new(), no_events);
         let mut expected = Counts::default();
+        let mut expected_consulting = Vec::new();
         for i in 0..n {
             let key = before.key[i];
             let word = key.draw(Purpose::WeekDraw, i64::from(week));
@@ -464,7 +521,11 @@ mod tests {
             expected.medical += u64::from(code == MEDICAL);
             expected.q_consults[q] += u64::from(code != NO_CONSULT);
             expected.q_wellbeing[q] += wellbeing_units(w);
+            if code != NO_CONSULT {
+                expected_consulting.push(i as u32);
+            }
         }
+        assert_eq!(consulting, expected_consulting);
         assert_eq!(counts.low, expected.low);
         assert_eq!(counts.medical, expected.medical);
         assert_eq!(counts.q_consults, expected.q_consults);
@@ -472,8 +533,18 @@ mod tests {
         assert!(counts.medical > 0 && counts.q_consults.iter().sum::<u64>() > counts.medical);
     }
 
-    /// One of the compiled versions of [`step_block`], with the week's step bound.
-    type BlockStep<'a> = dyn Fn(&mut Lanes, usize, &mut [u8], &mut Scratch) -> Counts + 'a;
+    /// One of the compiled versions of [`step_block`], with the week's step and the events
+    /// bound.
+    type BlockStep<'a> = dyn Fn(&mut Lanes, Block, &mut Scratch) -> Counts + 'a;
+
+    /// A stand-in for the patients' events: a new target and a next event far away.
+    fn events(due: &[u32], lanes: &mut Lanes) {
+        for &i in due {
+            let i = i as usize;
+            lanes.target[i] = 30.0 + f64::from(i as u32 % 7);
+            lanes.next_event[i] = i16::MAX;
+        }
+    }
 
     #[test]
     fn every_instruction_set_gives_the_same_bits() {
@@ -485,38 +556,48 @@ mod tests {
             noise: &zig,
             p: &p,
         };
+        let mut lanes = lanes;
+        for i in (0..n).step_by(37) {
+            lanes.next_event[i] = 3 - (i % 3) as i16;
+        }
         let run = |f: &BlockStep| {
             let mut lanes = lanes.clone();
             let mut codes = vec![0; n];
+            let mut consulting = Vec::new();
             let mut counts = Counts::default();
             for start in (0..n).step_by(BLOCK) {
                 let end = (start + BLOCK).min(n);
-                counts.add(&f(
-                    &mut lanes,
+                let block = Block {
                     start,
-                    &mut codes[start..end],
-                    &mut Scratch::new(),
-                ));
+                    codes: &mut codes[start..end],
+                    consulting: &mut consulting,
+                };
+                counts.add(&f(&mut lanes, block, &mut Scratch::new()));
             }
+            let q_wellbeing = counts.q_wellbeing;
             (
                 lanes.wellbeing,
+                lanes.target,
                 codes,
-                counts.q_wellbeing,
-                counts.q_consults,
+                consulting,
+                q_wellbeing,
             )
         };
-        let plain = run(&|l, s, c, sc| step_block_with(step, l, s, c, sc));
+        let plain = run(&|l, b, sc| step_block_with(step, l, b, sc, events));
+        // The events were all handled: every patient's next event is now after the week.
+        let (_, targets, ..) = &plain;
+        assert!((0..n).step_by(37).all(|i| targets[i] < 37.0));
         #[cfg(target_arch = "x86_64")]
         {
             let widest = widest_vectors();
             if widest != Vectors::Baseline {
                 // SAFETY: the processor has AVX2 (it has AVX-512 or AVX2).
-                let avx2 = run(&|l, s, c, sc| unsafe { step_block_avx2(step, l, s, c, sc) });
+                let avx2 = run(&|l, b, sc| unsafe { step_block_avx2(step, l, b, sc, events) });
                 assert!(plain == avx2, "AVX2 differs");
             }
             if widest == Vectors::Avx512 {
                 // SAFETY: the processor has the features (checked).
-                let avx512 = run(&|l, s, c, sc| unsafe { step_block_avx512(step, l, s, c, sc) });
+                let avx512 = run(&|l, b, sc| unsafe { step_block_avx512(step, l, b, sc, events) });
                 assert!(plain == avx512, "AVX-512 differs");
             }
         }

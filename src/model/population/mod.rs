@@ -99,6 +99,31 @@ fn catch_up<const TRAP: bool>(
     scheduled::<TRAP>(patient, week, p, tables)
 }
 
+/// The events due in `week` of the patients `due` (ascending ids), and the loop state they
+/// change.
+fn events_due<const TRAP: bool>(
+    due: &[u32],
+    patients: &mut [Patient],
+    lanes: &mut Lanes,
+    week: i32,
+    in_crisis: &mut u64,
+    p: &Params,
+    tables: &NeedTables,
+) {
+    // The due patients' records are scattered through memory; asking for all of them first
+    // lets the processor fetch them together rather than one miss after another.
+    for &i in due {
+        if let Some(patient) = patients.get(i as usize) {
+            prefetch(patient);
+        }
+    }
+    for &i in due {
+        let i = i as usize;
+        let s = catch_up::<TRAP>(&mut patients[i], week, in_crisis, p, tables);
+        lanes.set(i, s);
+    }
+}
+
 /// What an untouched patient's state leaves for the loop, as seen after `week`.
 #[inline]
 fn scheduled<const TRAP: bool>(
@@ -505,11 +530,23 @@ impl<'a> Population<'a> {
                         .map(|pt| (pt.needs, pt.crisis_left)),
                 );
             }
-            self.events_due::<TRAP>(start..end, week, &mut in_crisis);
-            let codes = &mut self.consults[start..end];
-            let block = lanes::step_block(step, &mut self.lanes, start, codes, &mut scratch);
-            counts.add(&block);
-            lanes::consulting_ids(codes, start, &mut self.consulting);
+            let patients = &mut self.patients;
+            let block = lanes::Block {
+                start,
+                codes: &mut self.consults[start..end],
+                consulting: &mut self.consulting,
+            };
+            let events = |due: &[u32], lanes: &mut Lanes| {
+                events_due::<TRAP>(due, patients, lanes, week, &mut in_crisis, p, tables);
+            };
+            counts.add(&lanes::step_block(
+                step,
+                &mut self.lanes,
+                block,
+                &mut scratch,
+                events,
+            ));
+            let codes = &self.consults[start..end];
             if TRAP {
                 lanes::record_social(&mut self.recent[start..end], codes);
             }
@@ -539,36 +576,6 @@ impl<'a> Population<'a> {
             in_crisis,
             ..WeekRecord::default()
         };
-    }
-
-    /// The events due in `week` of the patients `block` (rarely any), and the loop state they
-    /// change.
-    #[inline(always)]
-    fn events_due<const TRAP: bool>(
-        &mut self,
-        block: std::ops::Range<usize>,
-        week: i32,
-        in_crisis: &mut u64,
-    ) {
-        let start = block.start;
-        let mut due = [0u32; lanes::BLOCK];
-        let mut found = 0;
-        for (i, &next) in self.lanes.next_event[block].iter().enumerate() {
-            // Written every time, kept only if due: events are rare and their order random.
-            due[found] = (start + i) as u32;
-            found += usize::from(i32::from(next) <= week);
-        }
-        let due = &due[..found];
-        // The due patients' records are scattered through memory; asking for all of them
-        // first lets the processor fetch them together rather than one miss after another.
-        for &i in due {
-            prefetch(&self.patients[i as usize]);
-        }
-        for &i in due {
-            let i = i as usize;
-            let s = catch_up::<TRAP>(&mut self.patients[i], week, in_crisis, self.p, self.tables);
-            self.lanes.set(i, s);
-        }
     }
 
     /// The week of the followed patients of a block, with their needs and crisis `before`
