@@ -395,6 +395,22 @@ impl Patient {
         consultation
     }
 
+    /// The week of a patient whose own processes are, draw for draw, those of `twin` (the
+    /// population's copy, already stepped this week): its needs, crisis, wellbeing and
+    /// consultation history become the twin's. What the service changes (trust, pathway,
+    /// cooldown, referral) stays the patient's own; activation and the attendance flag are
+    /// equal to the twin's as long as the patient has never been on a caseload.
+    #[inline]
+    pub fn live_as_twin(&mut self, twin: &Patient) {
+        debug_assert!(self.activation == twin.activation && self.attended == twin.attended);
+        self.wellbeing = twin.wellbeing;
+        self.needs = twin.needs;
+        self.crisis_left = twin.crisis_left;
+        self.recent_social = twin.recent_social;
+        self.next_change = twin.next_change;
+        self.next_crisis = twin.next_crisis;
+    }
+
     /// The wellbeing target of the week (MODEL.md §6.2): `w_base − Σ d_k + bonus`, less the
     /// crisis penalty in a crisis.
     #[inline(always)]

@@ -98,6 +98,12 @@ pub struct Pcn<'a> {
     layout: Layout,
     /// The arm's own copies of the patients it has touched, by slot (order of touching).
     pub touched: Vec<Patient>,
+    /// Whether the patient in each slot still lives exactly its twin's own processes (needs,
+    /// crises, wellbeing, consultations): true from touching until the patient first joins a
+    /// caseload, the first thing that can change them (sessions move activation and lead to
+    /// attendance; a caseload brings the holding relief). Until then step 1 copies the
+    /// population's week instead of living it again.
+    follows_twin: Vec<bool>,
     /// Slot in `touched` of each patient, [`NO_SLOT`] if never offered a referral.
     pub slot_of: Vec<u32>,
     /// Ids of the touched patients, ascending: the order in which step 1 visits them.
@@ -155,6 +161,7 @@ impl<'a> Pcn<'a> {
             service,
             layout: layout.clone(),
             touched: Vec::new(),
+            follows_twin: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
             history: (service && keep_history).then(TouchedHistory::default),
@@ -178,8 +185,8 @@ impl<'a> Pcn<'a> {
     }
 
     /// Gives the arm its own copy of every patient, as if each had already been offered a
-    /// referral. The arm then simulates every patient itself: the straightforward reference the
-    /// tests compare the shared-population optimisation against.
+    /// referral. The arm then simulates every patient itself, none following its twin: the
+    /// straightforward reference the tests compare the shared-population optimisations against.
     pub fn touch_everyone(&mut self, population: &Population) {
         if !self.service {
             return;
@@ -190,6 +197,7 @@ impl<'a> Pcn<'a> {
                 patient.trust = self.p.trust0;
                 self.slot_of[i] = self.touched.len() as u32;
                 self.touched.push(patient);
+                self.follows_twin.push(false);
             }
         }
         self.touched_ids = (0..population.len() as u32).collect();
@@ -199,7 +207,9 @@ impl<'a> Pcn<'a> {
         self.layout.practice_of(patient)
     }
 
-    /// One week of the schedule (MODEL.md §3), after the population has lived the week.
+    /// One week of the schedule (MODEL.md §3), after the population has lived the week. Kept
+    /// out of line (it runs once per arm and week) so that profiles show the arms' own cost.
+    #[inline(never)]
     pub fn step(&mut self, week: i32, population: &Population) -> WeekRecord {
         let mut rec = WeekRecord::default();
         if let Some(access) = self.access.as_mut() {
@@ -354,6 +364,7 @@ impl<'a> Pcn<'a> {
         patient.trust = self.p.trust0;
         self.slot_of[i as usize] = self.touched.len() as u32;
         self.touched.push(patient);
+        self.follows_twin.push(true);
         if let Some(h) = self.history.as_mut() {
             h.push(consulted, patient.wellbeing);
         }
@@ -373,21 +384,29 @@ impl<'a> Pcn<'a> {
     }
 
     /// A touched patient's own week, replacing the population's patient in the week's sums.
+    /// A patient who still follows its twin ([`Pcn::follows_twin`]) has had the twin's week:
+    /// it is copied, and the sums and GP demand are the population's already.
     #[inline]
     fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
         let p = self.p;
-        let twin = population.twin_sums(i as usize);
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
         let before = (patient.needs, patient.crisis_left);
-        let consultation = population.live_own(patient, week);
         let twin_code = population.consults[i as usize];
-        replace_in_sums(rec, twin, twin_code, patient, consultation, p);
-        if let Some(access) = self.access.as_mut() {
-            let own = i64::from(consultation != Consultation::None);
-            let practice = self.layout.practice_of(i);
-            access.add(practice, own - i64::from(twin_code != NO_CONSULT));
-        }
+        let consultation = if self.follows_twin[slot] {
+            patient.live_as_twin(&population.twin(i as usize));
+            consultation(twin_code)
+        } else {
+            let twin = population.twin_sums(i as usize);
+            let consultation = population.live_own(patient, week);
+            replace_in_sums(rec, twin, twin_code, patient, consultation, p);
+            if let Some(access) = self.access.as_mut() {
+                let own = i64::from(consultation != Consultation::None);
+                let practice = self.layout.practice_of(i);
+                access.add(practice, own - i64::from(twin_code != NO_CONSULT));
+            }
+            consultation
+        };
         if let Some(log) = self.events.as_mut() {
             log.lived(week, i, before, patient, consultation);
         }
@@ -543,6 +562,7 @@ impl<'a> Pcn<'a> {
             layout,
             queue,
             touched,
+            follows_twin,
             slot_of,
             history,
             referrals,
@@ -562,7 +582,10 @@ impl<'a> Pcn<'a> {
             let cap = lw.cap(p);
             while lw.caseload.len() < cap {
                 let Some(i) = queue.pop_front() else { break };
-                touched[slot_of[i as usize] as usize].pathway = Pathway::Supported;
+                let slot = slot_of[i as usize] as usize;
+                touched[slot].pathway = Pathway::Supported;
+                // From here on the patient's own processes may differ from its twin's.
+                follows_twin[slot] = false;
                 lw.caseload.push(CaseEntry {
                     patient: i,
                     sessions: 0,
