@@ -18,7 +18,7 @@ use super::asset::{
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
-use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gain};
+use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, recent_count, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
@@ -203,10 +203,6 @@ impl<'a> Pcn<'a> {
         self.touched_ids = (0..population.len() as u32).collect();
     }
 
-    fn practice_of(&self, patient: u32) -> usize {
-        self.layout.practice_of(patient)
-    }
-
     /// One week of the schedule (MODEL.md §3), after the population has lived the week. Kept
     /// out of line (it runs once per arm and week) so that profiles show the arms' own cost.
     #[inline(never)]
@@ -274,6 +270,7 @@ impl<'a> Pcn<'a> {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let consulting = &population.consulting;
         let mut newly_touched = Vec::new();
+        let mut practices = PracticeCursor::new(&self.layout);
         let (mut a, mut b) = (0, 0);
         loop {
             let (next_touched, next_consulting) = (touched_ids.get(a), consulting.get(b));
@@ -289,11 +286,13 @@ impl<'a> Pcn<'a> {
                 if next_consulting == Some(&t) {
                     b += 1;
                 }
-                self.live_touched(t, week, population, rec);
+                let practice = practices.of(&self.layout, t);
+                self.live_touched(t, practice, week, population, rec);
             } else {
                 let c = consulting[b];
                 b += 1;
-                if self.consider_untouched(c, week, population, rec) {
+                let practice = practices.of(&self.layout, c);
+                if self.consider_untouched(c, practice, week, population, rec) {
                     newly_touched.push(c);
                 }
             }
@@ -307,12 +306,14 @@ impl<'a> Pcn<'a> {
     fn every_patient_week(&mut self, week: i32, population: &Population, rec: &mut WeekRecord) {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let mut newly_touched = Vec::new();
+        let mut practices = PracticeCursor::new(&self.layout);
         for i in 0..population.len() as u32 {
+            let practice = practices.of(&self.layout, i);
             let referred = if self.slot_of[i as usize] != NO_SLOT {
-                self.live_touched(i, week, population, rec);
+                self.live_touched(i, practice, week, population, rec);
                 false
             } else if population.consults[i as usize] != NO_CONSULT {
-                self.consider_untouched(i, week, population, rec)
+                self.consider_untouched(i, practice, week, population, rec)
             } else {
                 self.consider_other_routes_untouched(i, week, population, rec)
             };
@@ -337,25 +338,12 @@ impl<'a> Pcn<'a> {
             return false;
         }
         // Untouched, the patient has the arm's trust0 and otherwise the population's state.
-        let Some((offer, u_accept)) = self.other_route_offer(&twin, self.p.trust0, week) else {
+        let Some((offer, u_accept)) = other_route_offer(&twin, self.p.trust0, week, self.p) else {
             return false;
         };
         self.touch(i, &twin, false);
         self.respond(i, offer, u_accept, week, rec);
         true
-    }
-
-    /// The week's draw of the routes beyond the GP for an eligible patient with trust `trust`:
-    /// the route, if any, and the uniform for the answer to an agency referral.
-    fn other_route_offer(&self, patient: &Patient, trust: f64, week: i32) -> Option<(Offer, f64)> {
-        let mut rng = patient.key.stream(Purpose::Route, i64::from(week));
-        let (u_route, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
-        let route = other_route(patient.needs, trust, patient.activation, u_route, self.p)?;
-        let offer = Offer {
-            route,
-            inappropriate: false,
-        };
-        Some((offer, u_accept))
     }
 
     /// Gives the arm its own copy of a patient it has not touched yet, with the arm's trust0.
@@ -387,7 +375,14 @@ impl<'a> Pcn<'a> {
     /// A patient who still follows its twin ([`Pcn::follows_twin`]) has had the twin's week:
     /// it is copied, and the sums and GP demand are the population's already.
     #[inline]
-    fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
+    fn live_touched(
+        &mut self,
+        i: u32,
+        practice: usize,
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) {
         let p = self.p;
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
@@ -402,7 +397,6 @@ impl<'a> Pcn<'a> {
             replace_in_sums(rec, twin, twin_code, patient, consultation, p);
             if let Some(access) = self.access.as_mut() {
                 let own = i64::from(consultation != Consultation::None);
-                let practice = self.layout.practice_of(i);
                 access.add(practice, own - i64::from(twin_code != NO_CONSULT));
             }
             consultation
@@ -416,12 +410,11 @@ impl<'a> Pcn<'a> {
         if !patient.can_be_referred(week) {
             return;
         }
-        let patient = *patient;
         let offer = if consultation != Consultation::None {
-            let n_recent = patient.n_recent(p.recency_weeks);
-            self.gp_offer(i, consultation, (patient.key, n_recent), week)
-        } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week) {
-            self.other_route_offer(&patient, patient.trust, week)
+            let who = (patient.key, offer_recent(patient.recent_social, p));
+            self.gp_offer(practice, consultation, who, week)
+        } else if p.other_routes_open() && eligible_for_other_routes(patient, consultation, week) {
+            other_route_offer(patient, patient.trust, week, p)
         } else {
             None
         };
@@ -431,37 +424,62 @@ impl<'a> Pcn<'a> {
     }
 
     /// An untouched patient consulted: the GP may offer a referral, which touches the patient.
-    /// Returns whether it did.
+    /// Returns whether it did. Kept lean and inline: it runs for every consultation of the week.
+    #[inline(always)]
     fn consider_untouched(
         &mut self,
         i: u32,
+        practice: usize,
         week: i32,
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
         let consultation = consultation(population.consults[i as usize]);
-        let who = population.offer_inputs(i as usize, self.p.recency_weeks);
-        let Some((offer, u_accept)) = self.gp_offer(i, consultation, who, week) else {
+        // Without a recency gain n_recent does not enter the offer: not counted (see offer_recent).
+        let who = if self.p.recency_gain > 0.0 {
+            population.offer_inputs(i as usize, self.p.recency_weeks)
+        } else {
+            (population.offer_inputs(i as usize, 0).0, 0)
+        };
+        let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who, week) else {
             return false;
         };
-        self.touch(i, &population.twin(i as usize), true);
-        self.respond(i, offer, u_accept, week, rec);
+        self.refer_untouched(i, (offer, u_accept), week, population, rec);
         true
     }
 
-    /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders). Returns the
-    /// offer and the uniform for the patient's answer, if an offer is made.
+    /// The GP offered an untouched patient a referral: the arm takes its own copy of the
+    /// patient, who answers. Out of line: few consultations lead to an offer.
+    #[inline(never)]
+    fn refer_untouched(
+        &mut self,
+        i: u32,
+        (offer, u_accept): (Offer, f64),
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) {
+        self.touch(i, &population.twin(i as usize), true);
+        self.respond(i, offer, u_accept, week, rec);
+    }
+
+    /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders), by a GP of
+    /// practice `practice`. Returns the offer and the uniform for the patient's answer, if an
+    /// offer is made.
+    #[inline(always)]
     fn gp_offer(
         &self,
-        i: u32,
+        practice: usize,
         consultation: Consultation,
         (key, n_recent): (Key, u32),
         week: i32,
     ) -> Option<(Offer, f64)> {
-        let buy_in = self.practices[self.practice_of(i)].buy_in;
+        let buy_in = self.practices[practice].buy_in;
         let mut rng = key.stream(Purpose::Referral, i64::from(week));
-        let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+        let u_offer = unit_f64(rng.next_u64());
         let inappropriate = offer_referral(consultation, buy_in, n_recent, u_offer, self.p)?;
+        // The answer's uniform is the stream's next word, drawn only once an offer is made.
+        let u_accept = unit_f64(rng.next_u64());
         let offer = Offer {
             route: Route::Gp,
             inappropriate,
@@ -1004,6 +1022,63 @@ fn replace_in_sums(
         + u64::from(own_consultation != Consultation::None);
 }
 
+/// The week's draw of the routes beyond the GP for an eligible patient with trust `trust`:
+/// the route, if any, and the uniform for the answer to an agency referral.
+fn other_route_offer(patient: &Patient, trust: f64, week: i32, p: &Params) -> Option<(Offer, f64)> {
+    let mut rng = patient.key.stream(Purpose::Route, i64::from(week));
+    let (u_route, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+    let route = other_route(patient.needs, trust, patient.activation, u_route, p)?;
+    let offer = Offer {
+        route,
+        inappropriate: false,
+    };
+    Some((offer, u_accept))
+}
+
+/// The `n_recent` the GP's offer reads from a patient's history of social consultations
+/// (MODEL.md §9.1). Without a recency gain the offer's factor `1 + recency_gain·n_recent` is
+/// exactly 1 whatever `n_recent` is, so it is not counted.
+fn offer_recent(recent_social: u64, p: &Params) -> u32 {
+    if p.recency_gain > 0.0 {
+        recent_count(recent_social, p.recency_weeks)
+    } else {
+        0
+    }
+}
+
+/// The practice of each patient of an ascending sequence of ids, without a search: step 1
+/// visits patients in id order, and practices are contiguous blocks of ids.
+struct PracticeCursor {
+    practice: usize,
+    /// First id of the practice after `practice`.
+    next_start: u32,
+}
+
+impl PracticeCursor {
+    fn new(layout: &Layout) -> PracticeCursor {
+        PracticeCursor {
+            practice: 0,
+            next_start: start_after(layout, 0),
+        }
+    }
+
+    /// The practice of `patient`, at least as high an id as the last one asked about: the last
+    /// practice starting at or before it, as [`Layout::practice_of`] finds it.
+    #[inline]
+    fn of(&mut self, layout: &Layout, patient: u32) -> usize {
+        while patient >= self.next_start {
+            self.practice += 1;
+            self.next_start = start_after(layout, self.practice);
+        }
+        self.practice
+    }
+}
+
+/// First id of the practice after `practice` (beyond every id after the last practice).
+fn start_after(layout: &Layout, practice: usize) -> u32 {
+    layout.starts.get(practice + 1).copied().unwrap_or(u32::MAX)
+}
+
 /// Closes an asset (closed assets never reopen) and hands back its occupants.
 fn close_asset(asset: &mut Asset, rec: &mut WeekRecord) -> Vec<super::asset::Occupant> {
     asset.open = false;
@@ -1089,5 +1164,17 @@ mod tests {
         let layout = Layout::new(vec![2, 0, 2], None);
         let practice: Vec<usize> = (0..4).map(|i| layout.practice_of(i)).collect();
         assert_eq!(practice, [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn the_practice_cursor_finds_what_the_search_finds() {
+        for sizes in [vec![3, 1, 4], vec![2, 0, 2], vec![0, 0, 5, 0, 1], vec![7]] {
+            let layout = Layout::new(sizes, None);
+            let mut cursor = PracticeCursor::new(&layout);
+            // Ascending ids with gaps, as step 1 visits them.
+            for i in (0..layout.patients() as u32).filter(|i| i % 3 != 1) {
+                assert_eq!(cursor.of(&layout, i), layout.practice_of(i), "patient {i}");
+            }
+        }
     }
 }
