@@ -1119,25 +1119,19 @@ fn count_generated(
     }
 }
 
-/// Merges two ascending id lists.
-fn merge_sorted(a: Vec<u32>, b: &[u32]) -> Vec<u32> {
-    if b.is_empty() {
-        return a;
+/// Merges two ascending id lists, in place in `a`: the touched ids are many and the week's
+/// newly touched few, so each of those is put in place from the back, moving only the ids
+/// above it (by block copies) rather than every id.
+fn merge_sorted(mut a: Vec<u32>, b: &[u32]) -> Vec<u32> {
+    let mut end = a.len();
+    a.resize(a.len() + b.len(), 0);
+    for (j, &id) in b.iter().enumerate().rev() {
+        let at = a[..end].partition_point(|&x| x < id);
+        a.copy_within(at..end, at + j + 1);
+        a[at + j] = id;
+        end = at;
     }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] < b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    a
 }
 
 #[cfg(test)]
@@ -1164,6 +1158,23 @@ mod tests {
         let layout = Layout::new(vec![2, 0, 2], None);
         let practice: Vec<usize> = (0..4).map(|i| layout.practice_of(i)).collect();
         assert_eq!(practice, [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn merging_keeps_every_id_in_ascending_order() {
+        let cases: [(&[u32], &[u32]); 6] = [
+            (&[], &[]),
+            (&[1, 5, 9], &[]),
+            (&[], &[2, 3]),
+            (&[1, 5, 9], &[0, 6, 10]),
+            (&[4, 5, 6], &[1, 2]),
+            (&[1, 2, 8], &[3, 4, 5, 9, 12]),
+        ];
+        for (a, b) in cases {
+            let mut expected = [a, b].concat();
+            expected.sort_unstable();
+            assert_eq!(merge_sorted(a.to_vec(), b), expected, "{a:?} + {b:?}");
+        }
     }
 
     #[test]
