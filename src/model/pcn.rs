@@ -13,8 +13,8 @@ use rand::Rng;
 
 use super::access::GpAccess;
 use super::asset::{
-    Asset, attendance_probability, closure_probability, draw_capacity, initial_assets,
-    opening_probability, scaled_asset_counts,
+    Asset, ByCategory, attendance_probability, by_category, closure_probability, draw_capacity,
+    initial_assets, opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
@@ -114,6 +114,8 @@ pub struct Pcn<'a> {
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
     pub assets: Vec<Asset>,
+    /// The assets of each category, for the link workers' search.
+    assets_by_category: ByCategory,
     /// Assets of each category the PCN started with: `asset_count` scaled to its patients
     /// (MODEL.md §5, v1.1); the opening rate uses them.
     asset_counts: [u32; NEED_COUNT],
@@ -155,6 +157,7 @@ impl<'a> Pcn<'a> {
             Vec::new()
         };
         let asset_counts = scaled_asset_counts(p, layout.patients() as u64);
+        let assets = initial_assets(key, &asset_counts, p);
         Pcn {
             key,
             p,
@@ -172,7 +175,8 @@ impl<'a> Pcn<'a> {
                 .collect(),
             queue: VecDeque::new(),
             link_workers,
-            assets: initial_assets(key, &asset_counts, p),
+            assets_by_category: by_category(&assets),
+            assets,
             asset_counts,
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
@@ -587,6 +591,7 @@ impl<'a> Pcn<'a> {
             link_workers,
             practices,
             assets,
+            assets_by_category,
             events,
             access,
             ..
@@ -629,7 +634,7 @@ impl<'a> Pcn<'a> {
                     patient,
                     referral.inappropriate,
                     &mut practice.buy_in,
-                    assets,
+                    (assets, assets_by_category),
                     rng,
                     week,
                     p,
@@ -700,6 +705,7 @@ impl<'a> Pcn<'a> {
             history,
             referrals,
             assets,
+            assets_by_category,
             asset_counts,
             events,
             access,
@@ -779,6 +785,7 @@ impl<'a> Pcn<'a> {
                 .entity(EntityKind::AssetCategory, k as u64)
                 .stream(Purpose::AssetOpening, i64::from(week));
             if unit_f64(rng.next_u64()) < opening_probability(count, p) {
+                assets_by_category[k].push(assets.len() as u32);
                 assets.push(Asset {
                     category: k as u8,
                     capacity: draw_capacity(unit_f64(rng.next_u64()), p),
