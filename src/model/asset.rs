@@ -105,6 +105,35 @@ pub fn find_asset(assets: &[Asset], category: usize) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
+/// Indices of the assets of each category, ascending: where a link worker looks for one.
+pub type ByCategory = [Vec<u32>; NEED_COUNT];
+
+/// The [`ByCategory`] index of `assets`.
+pub fn by_category(assets: &[Asset]) -> ByCategory {
+    let mut index = ByCategory::default();
+    for (i, asset) in assets.iter().enumerate() {
+        index[usize::from(asset.category)].push(i as u32);
+    }
+    index
+}
+
+/// [`find_asset`] among `candidates`, the ascending indices of every asset of the category
+/// ([`ByCategory`]): the same candidate, without looking at the other categories' assets.
+pub fn find_asset_among(assets: &[Asset], candidates: &[u32]) -> Option<usize> {
+    let mut best: Option<(usize, u32)> = None;
+    for &i in candidates {
+        let a = &assets[i as usize];
+        if !a.open {
+            continue;
+        }
+        let free = a.free_places();
+        if free >= 1 && best.is_none_or(|(_, f)| free > f) {
+            best = Some((i as usize, free));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// Weekly attendance probability before the clamp: `attend_prob_base + attend_prob_activation·a`
 /// (MODEL.md §6.6: 0.5 + 0.4·a). Valid parameters allow up to 2: the clamp makes attendance
 /// certain there.
@@ -176,6 +205,21 @@ mod tests {
         assert_eq!(find_asset(&assets, 3), None);
         let full = vec![asset(0, 10, 10, true)];
         assert_eq!(find_asset(&full, 0), None);
+    }
+
+    #[test]
+    fn looking_among_a_category_finds_what_looking_everywhere_finds() {
+        let assets: Vec<Asset> = (0..60u32)
+            .map(|i| asset((i * 7 % 6) as u8, 5 + i % 4, i % 5, i % 9 != 3))
+            .collect();
+        let index = by_category(&assets);
+        for (k, candidates) in index.iter().enumerate() {
+            assert!(candidates.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(
+                find_asset_among(&assets, candidates),
+                find_asset(&assets, k)
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use rand::Rng;
 
-use super::asset::{Asset, find_asset};
+use super::asset::{Asset, ByCategory, find_asset_among};
 use super::needs::{NeedSet, STRUCTURAL, present};
 use super::patient::{Pathway, Patient, saturating_gain};
 use crate::params::Params;
@@ -215,7 +215,7 @@ pub fn session(
     patient: &mut Patient,
     inappropriate: bool,
     buy_in: &mut f64,
-    assets: &mut [Asset],
+    (assets, by_category): (&mut [Asset], &ByCategory),
     mut rng: Stream,
     week: i32,
     p: &Params,
@@ -261,7 +261,7 @@ pub fn session(
 
     // 5. From the second session: look for an asset for each need, at most one connection.
     if n >= 2
-        && let Some(asset) = connect(lw, patient, assets, &draws, &mut report, p)
+        && let Some(asset) = connect(lw, patient, (assets, by_category), &draws, &mut report, p)
     {
         patient.pathway = Pathway::Connected;
         assets[asset].admit(case.patient, p.attend_weeks);
@@ -286,7 +286,7 @@ pub fn session(
 fn connect(
     lw: &LinkWorker,
     patient: &Patient,
-    assets: &[Asset],
+    (assets, by_category): (&[Asset], &ByCategory),
     draws: &[f64; SESSION_DRAWS],
     report: &mut SessionReport,
     p: &Params,
@@ -296,7 +296,7 @@ fn connect(
         if draws[DRAW_NEEDS + 2 * k] >= lw.knowledge {
             continue;
         }
-        let Some(asset) = find_asset(assets, k) else {
+        let Some(asset) = find_asset_among(assets, &by_category[k]) else {
             report.no_capacity += 1;
             continue;
         };

@@ -115,6 +115,36 @@ impl ConsultRates {
     }
 }
 
+impl ConsultRates {
+    /// The week's consultation for the 32-bit uniform `u`, exactly as the thresholds give it
+    /// (`self.thresholds(supported, p).code(u, low)`), for rates that change every week (an
+    /// arm's patient whose activation drifts) so that building thresholds does not pay:
+    /// `u < threshold_u32(x)` is exactly `u·2⁻³² < x` (the threshold is `⌈x·2³²⌉` for x in
+    /// [0, 1], u is an integer, and scaling by 2³² is exact), so the probabilities are compared
+    /// with the uniform scaled instead, and only the social one of the week's wellbeing.
+    #[inline(always)]
+    pub fn consultation(self, u: u64, supported: bool, low: bool, p: &Params) -> Consultation {
+        let relief = |x: f64| {
+            if supported {
+                x * (1.0 - p.holding_relief)
+            } else {
+                x
+            }
+        };
+        let cap = p.consult_p_max;
+        let capped = |x: f64| if x < cap { x } else { cap };
+        let u = u as f64 * (1.0 / 4_294_967_296.0);
+        let p_soc = if low {
+            self.p_soc + self.p_low
+        } else {
+            self.p_soc
+        };
+        let below_medical = u8::from(u < capped(self.p_med));
+        let below_any = u8::from(u < capped(self.p_med + relief(p_soc)));
+        super::population::consultation(below_any * (2 - below_medical))
+    }
+}
+
 /// A week's consultation thresholds for a 32-bit uniform `u`: medical if `u < medical`,
 /// otherwise social if `u < any` (`any_low` in a week of low wellbeing). `u < t` is exactly
 /// `u/2³² < p` for `t` = [`threshold_u32`]`(p)`.
@@ -364,17 +394,20 @@ impl Patient {
         }
         let attended = self.attended.checked_sub(1).map(usize::from);
         self.attended = 0;
-        self.needs = need_events(
-            self.key,
-            self.needs,
-            &mut self.next_change,
-            usize::from(self.q),
-            week,
-            attended,
-            self.capacity,
-            tables,
-            p,
-        );
+        // Without an attendance the need process does nothing unless a change is due.
+        if attended.is_some() || self.need_change_due(week) {
+            self.needs = need_events(
+                self.key,
+                self.needs,
+                &mut self.next_change,
+                usize::from(self.q),
+                week,
+                attended,
+                self.capacity,
+                tables,
+                p,
+            );
+        }
         let bonus = if attended.is_some() { p.g_att } else { 0.0 };
         let target = self.wellbeing_target::<TRAP>(bonus, p, tables);
         let word = self.key.draw(Purpose::WeekDraw, i64::from(week));
@@ -382,17 +415,42 @@ impl Patient {
         self.wellbeing = next_wellbeing(self.wellbeing, target, noise, p);
         self.activation += p.activation_drift * (self.a0 - self.activation);
         let supported = self.pathway == Pathway::Supported;
-        let thresholds = self
-            .consult_rates::<TRAP>(p, tables)
-            .thresholds(supported, p);
         let low = self.wellbeing <= p.low_wellbeing_threshold;
-        let consultation =
-            super::population::consultation(thresholds.code(weekly_uniform(word), low));
+        let consultation = self.consult_rates::<TRAP>(p, tables).consultation(
+            weekly_uniform(word),
+            supported,
+            low,
+            p,
+        );
         if TRAP {
             self.recent_social =
                 (self.recent_social << 1) | u64::from(consultation == Consultation::Social);
         }
         consultation
+    }
+
+    /// The week of a patient whose own processes are, draw for draw, those of `twin` (the
+    /// population's copy, already stepped this week): its needs, crisis, wellbeing and
+    /// consultation history become the twin's. What the service changes (trust, pathway,
+    /// cooldown, referral) stays the patient's own; activation and the attendance flag are
+    /// equal to the twin's as long as the patient has never been on a caseload.
+    #[inline]
+    pub fn live_as_twin(&mut self, twin: &Patient) {
+        debug_assert!(self.activation == twin.activation && self.attended == twin.attended);
+        self.wellbeing = twin.wellbeing;
+        self.needs = twin.needs;
+        self.crisis_left = twin.crisis_left;
+        self.recent_social = twin.recent_social;
+        self.next_change = twin.next_change;
+        self.next_crisis = twin.next_crisis;
+    }
+
+    /// The fast engine: whether some need's change is due in `week` (or overdue).
+    #[inline(always)]
+    fn need_change_due(&self, week: i32) -> bool {
+        self.next_change
+            .iter()
+            .any(|&change| i32::from(change) <= week)
     }
 
     /// The wellbeing target of the week (MODEL.md §6.2): `w_base − Σ d_k + bonus`, less the
@@ -655,6 +713,58 @@ mod tests {
         let dist = PatientDistributions::new(p).expect("default distributions");
         let patient = Patient::new(Key::root(3), p, &tables, &dist, &dist.quintile_cdf);
         (patient, tables)
+    }
+
+    #[test]
+    fn consultations_from_rates_are_those_of_the_thresholds() {
+        let p = Params::default();
+        let tight = Params {
+            consult_p_max: 0.3,
+            ..Params::default()
+        };
+        // Probabilities on and beside 32-bit steps, outside [0, 1], and the cap.
+        let step = 1.0 / 4_294_967_296.0;
+        let mut probabilities = vec![0.0, -0.0, -0.1, 1.0, 1.5, f64::NAN, f64::INFINITY, 0.3];
+        for k in [1.0, 2.0, 12_345.0, 2_147_483_648.0, 4_294_967_295.0] {
+            probabilities.extend([k * step, (k + 0.5) * step, k * step * (1.0 + 1e-15)]);
+        }
+        let mut rng = Key::root(11).stream(Purpose::PatientWeek, 0);
+        probabilities.extend((0..40).map(|_| unit_f64(rng.next_u64()) * 0.2));
+        let uniforms: Vec<u64> = probabilities
+            .iter()
+            .filter(|x| x.is_finite() && (0.0..=1.0).contains(*x))
+            .flat_map(|&x| {
+                let u = (x * 4_294_967_296.0) as u64;
+                [u.saturating_sub(1), u, u + 1]
+            })
+            .chain([0, 1, u64::from(u32::MAX)])
+            .filter(|&u| u <= u64::from(u32::MAX))
+            .collect();
+        for params in [&p, &tight] {
+            for &p_med in &probabilities {
+                for &p_soc in &probabilities {
+                    let rates = ConsultRates {
+                        p_med,
+                        p_soc,
+                        p_low: 0.05,
+                    };
+                    for (supported, low) in
+                        [(false, false), (true, false), (false, true), (true, true)]
+                    {
+                        let thresholds = rates.thresholds(supported, params);
+                        for &u in &uniforms {
+                            let expected =
+                                super::super::population::consultation(thresholds.code(u, low));
+                            assert_eq!(
+                                rates.consultation(u, supported, low, params),
+                                expected,
+                                "u {u}, rates {rates:?}, supported {supported}, low {low}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

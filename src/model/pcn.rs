@@ -13,12 +13,12 @@ use rand::Rng;
 
 use super::access::GpAccess;
 use super::asset::{
-    Asset, attendance_probability, closure_probability, draw_capacity, initial_assets,
-    opening_probability, scaled_asset_counts,
+    Asset, ByCategory, attendance_probability, by_category, closure_probability, draw_capacity,
+    initial_assets, opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
-use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, saturating_gain};
+use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, recent_count, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
 use super::referral::{
@@ -98,6 +98,12 @@ pub struct Pcn<'a> {
     layout: Layout,
     /// The arm's own copies of the patients it has touched, by slot (order of touching).
     pub touched: Vec<Patient>,
+    /// Whether the patient in each slot still lives exactly its twin's own processes (needs,
+    /// crises, wellbeing, consultations): true from touching until the patient first joins a
+    /// caseload, the first thing that can change them (sessions move activation and lead to
+    /// attendance; a caseload brings the holding relief). Until then step 1 copies the
+    /// population's week instead of living it again.
+    follows_twin: Vec<bool>,
     /// Slot in `touched` of each patient, [`NO_SLOT`] if never offered a referral.
     pub slot_of: Vec<u32>,
     /// Ids of the touched patients, ascending: the order in which step 1 visits them.
@@ -108,6 +114,8 @@ pub struct Pcn<'a> {
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
     pub assets: Vec<Asset>,
+    /// The assets of each category, for the link workers' search.
+    assets_by_category: ByCategory,
     /// Assets of each category the PCN started with: `asset_count` scaled to its patients
     /// (MODEL.md §5, v1.1); the opening rate uses them.
     asset_counts: [u32; NEED_COUNT],
@@ -149,12 +157,14 @@ impl<'a> Pcn<'a> {
             Vec::new()
         };
         let asset_counts = scaled_asset_counts(p, layout.patients() as u64);
+        let assets = initial_assets(key, &asset_counts, p);
         Pcn {
             key,
             p,
             service,
             layout: layout.clone(),
             touched: Vec::new(),
+            follows_twin: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
             history: (service && keep_history).then(TouchedHistory::default),
@@ -165,7 +175,8 @@ impl<'a> Pcn<'a> {
                 .collect(),
             queue: VecDeque::new(),
             link_workers,
-            assets: initial_assets(key, &asset_counts, p),
+            assets_by_category: by_category(&assets),
+            assets,
             asset_counts,
             referrals: Vec::new(),
             quintile_sizes: population.quintile_sizes,
@@ -178,8 +189,8 @@ impl<'a> Pcn<'a> {
     }
 
     /// Gives the arm its own copy of every patient, as if each had already been offered a
-    /// referral. The arm then simulates every patient itself: the straightforward reference the
-    /// tests compare the shared-population optimisation against.
+    /// referral. The arm then simulates every patient itself, none following its twin: the
+    /// straightforward reference the tests compare the shared-population optimisations against.
     pub fn touch_everyone(&mut self, population: &Population) {
         if !self.service {
             return;
@@ -190,16 +201,15 @@ impl<'a> Pcn<'a> {
                 patient.trust = self.p.trust0;
                 self.slot_of[i] = self.touched.len() as u32;
                 self.touched.push(patient);
+                self.follows_twin.push(false);
             }
         }
         self.touched_ids = (0..population.len() as u32).collect();
     }
 
-    fn practice_of(&self, patient: u32) -> usize {
-        self.layout.practice_of(patient)
-    }
-
-    /// One week of the schedule (MODEL.md §3), after the population has lived the week.
+    /// One week of the schedule (MODEL.md §3), after the population has lived the week. Kept
+    /// out of line (it runs once per arm and week) so that profiles show the arms' own cost.
+    #[inline(never)]
     pub fn step(&mut self, week: i32, population: &Population) -> WeekRecord {
         let mut rec = WeekRecord::default();
         if let Some(access) = self.access.as_mut() {
@@ -264,6 +274,7 @@ impl<'a> Pcn<'a> {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let consulting = &population.consulting;
         let mut newly_touched = Vec::new();
+        let mut practices = PracticeCursor::new(&self.layout);
         let (mut a, mut b) = (0, 0);
         loop {
             let (next_touched, next_consulting) = (touched_ids.get(a), consulting.get(b));
@@ -279,11 +290,13 @@ impl<'a> Pcn<'a> {
                 if next_consulting == Some(&t) {
                     b += 1;
                 }
-                self.live_touched(t, week, population, rec);
+                let practice = practices.of(&self.layout, t);
+                self.live_touched(t, practice, week, population, rec);
             } else {
                 let c = consulting[b];
                 b += 1;
-                if self.consider_untouched(c, week, population, rec) {
+                let practice = practices.of(&self.layout, c);
+                if self.consider_untouched(c, practice, week, population, rec) {
                     newly_touched.push(c);
                 }
             }
@@ -297,12 +310,14 @@ impl<'a> Pcn<'a> {
     fn every_patient_week(&mut self, week: i32, population: &Population, rec: &mut WeekRecord) {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let mut newly_touched = Vec::new();
+        let mut practices = PracticeCursor::new(&self.layout);
         for i in 0..population.len() as u32 {
+            let practice = practices.of(&self.layout, i);
             let referred = if self.slot_of[i as usize] != NO_SLOT {
-                self.live_touched(i, week, population, rec);
+                self.live_touched(i, practice, week, population, rec);
                 false
             } else if population.consults[i as usize] != NO_CONSULT {
-                self.consider_untouched(i, week, population, rec)
+                self.consider_untouched(i, practice, week, population, rec)
             } else {
                 self.consider_other_routes_untouched(i, week, population, rec)
             };
@@ -327,25 +342,12 @@ impl<'a> Pcn<'a> {
             return false;
         }
         // Untouched, the patient has the arm's trust0 and otherwise the population's state.
-        let Some((offer, u_accept)) = self.other_route_offer(&twin, self.p.trust0, week) else {
+        let Some((offer, u_accept)) = other_route_offer(&twin, self.p.trust0, week, self.p) else {
             return false;
         };
         self.touch(i, &twin, false);
         self.respond(i, offer, u_accept, week, rec);
         true
-    }
-
-    /// The week's draw of the routes beyond the GP for an eligible patient with trust `trust`:
-    /// the route, if any, and the uniform for the answer to an agency referral.
-    fn other_route_offer(&self, patient: &Patient, trust: f64, week: i32) -> Option<(Offer, f64)> {
-        let mut rng = patient.key.stream(Purpose::Route, i64::from(week));
-        let (u_route, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
-        let route = other_route(patient.needs, trust, patient.activation, u_route, self.p)?;
-        let offer = Offer {
-            route,
-            inappropriate: false,
-        };
-        Some((offer, u_accept))
     }
 
     /// Gives the arm its own copy of a patient it has not touched yet, with the arm's trust0.
@@ -354,6 +356,7 @@ impl<'a> Pcn<'a> {
         patient.trust = self.p.trust0;
         self.slot_of[i as usize] = self.touched.len() as u32;
         self.touched.push(patient);
+        self.follows_twin.push(true);
         if let Some(h) = self.history.as_mut() {
             h.push(consulted, patient.wellbeing);
         }
@@ -373,21 +376,35 @@ impl<'a> Pcn<'a> {
     }
 
     /// A touched patient's own week, replacing the population's patient in the week's sums.
+    /// A patient who still follows its twin ([`Pcn::follows_twin`]) has had the twin's week:
+    /// it is copied, and the sums and GP demand are the population's already.
     #[inline]
-    fn live_touched(&mut self, i: u32, week: i32, population: &Population, rec: &mut WeekRecord) {
+    fn live_touched(
+        &mut self,
+        i: u32,
+        practice: usize,
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) {
         let p = self.p;
-        let twin = population.twin_sums(i as usize);
         let slot = self.slot_of[i as usize] as usize;
         let patient = &mut self.touched[slot];
         let before = (patient.needs, patient.crisis_left);
-        let consultation = population.live_own(patient, week);
         let twin_code = population.consults[i as usize];
-        replace_in_sums(rec, twin, twin_code, patient, consultation, p);
-        if let Some(access) = self.access.as_mut() {
-            let own = i64::from(consultation != Consultation::None);
-            let practice = self.layout.practice_of(i);
-            access.add(practice, own - i64::from(twin_code != NO_CONSULT));
-        }
+        let consultation = if self.follows_twin[slot] {
+            patient.live_as_twin(&population.twin(i as usize));
+            consultation(twin_code)
+        } else {
+            let twin = population.twin_sums(i as usize);
+            let consultation = population.live_own(patient, week);
+            replace_in_sums(rec, twin, twin_code, patient, consultation, p);
+            if let Some(access) = self.access.as_mut() {
+                let own = i64::from(consultation != Consultation::None);
+                access.add(practice, own - i64::from(twin_code != NO_CONSULT));
+            }
+            consultation
+        };
         if let Some(log) = self.events.as_mut() {
             log.lived(week, i, before, patient, consultation);
         }
@@ -397,12 +414,11 @@ impl<'a> Pcn<'a> {
         if !patient.can_be_referred(week) {
             return;
         }
-        let patient = *patient;
         let offer = if consultation != Consultation::None {
-            let n_recent = patient.n_recent(p.recency_weeks);
-            self.gp_offer(i, consultation, (patient.key, n_recent), week)
-        } else if p.other_routes_open() && eligible_for_other_routes(&patient, consultation, week) {
-            self.other_route_offer(&patient, patient.trust, week)
+            let who = (patient.key, offer_recent(patient.recent_social, p));
+            self.gp_offer(practice, consultation, who, week)
+        } else if p.other_routes_open() && eligible_for_other_routes(patient, consultation, week) {
+            other_route_offer(patient, patient.trust, week, p)
         } else {
             None
         };
@@ -412,37 +428,62 @@ impl<'a> Pcn<'a> {
     }
 
     /// An untouched patient consulted: the GP may offer a referral, which touches the patient.
-    /// Returns whether it did.
+    /// Returns whether it did. Kept lean and inline: it runs for every consultation of the week.
+    #[inline(always)]
     fn consider_untouched(
         &mut self,
         i: u32,
+        practice: usize,
         week: i32,
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
         let consultation = consultation(population.consults[i as usize]);
-        let who = population.offer_inputs(i as usize, self.p.recency_weeks);
-        let Some((offer, u_accept)) = self.gp_offer(i, consultation, who, week) else {
+        // Without a recency gain n_recent does not enter the offer: not counted (see offer_recent).
+        let who = if self.p.recency_gain > 0.0 {
+            population.offer_inputs(i as usize, self.p.recency_weeks)
+        } else {
+            (population.offer_inputs(i as usize, 0).0, 0)
+        };
+        let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who, week) else {
             return false;
         };
-        self.touch(i, &population.twin(i as usize), true);
-        self.respond(i, offer, u_accept, week, rec);
+        self.refer_untouched(i, (offer, u_accept), week, population, rec);
         true
     }
 
-    /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders). Returns the
-    /// offer and the uniform for the patient's answer, if an offer is made.
+    /// The GP offered an untouched patient a referral: the arm takes its own copy of the
+    /// patient, who answers. Out of line: few consultations lead to an offer.
+    #[inline(never)]
+    fn refer_untouched(
+        &mut self,
+        i: u32,
+        (offer, u_accept): (Offer, f64),
+        week: i32,
+        population: &Population,
+        rec: &mut WeekRecord,
+    ) {
+        self.touch(i, &population.twin(i as usize), true);
+        self.respond(i, offer, u_accept, week, rec);
+    }
+
+    /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders), by a GP of
+    /// practice `practice`. Returns the offer and the uniform for the patient's answer, if an
+    /// offer is made.
+    #[inline(always)]
     fn gp_offer(
         &self,
-        i: u32,
+        practice: usize,
         consultation: Consultation,
         (key, n_recent): (Key, u32),
         week: i32,
     ) -> Option<(Offer, f64)> {
-        let buy_in = self.practices[self.practice_of(i)].buy_in;
+        let buy_in = self.practices[practice].buy_in;
         let mut rng = key.stream(Purpose::Referral, i64::from(week));
-        let (u_offer, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+        let u_offer = unit_f64(rng.next_u64());
         let inappropriate = offer_referral(consultation, buy_in, n_recent, u_offer, self.p)?;
+        // The answer's uniform is the stream's next word, drawn only once an offer is made.
+        let u_accept = unit_f64(rng.next_u64());
         let offer = Offer {
             route: Route::Gp,
             inappropriate,
@@ -543,12 +584,14 @@ impl<'a> Pcn<'a> {
             layout,
             queue,
             touched,
+            follows_twin,
             slot_of,
             history,
             referrals,
             link_workers,
             practices,
             assets,
+            assets_by_category,
             events,
             access,
             ..
@@ -562,7 +605,10 @@ impl<'a> Pcn<'a> {
             let cap = lw.cap(p);
             while lw.caseload.len() < cap {
                 let Some(i) = queue.pop_front() else { break };
-                touched[slot_of[i as usize] as usize].pathway = Pathway::Supported;
+                let slot = slot_of[i as usize] as usize;
+                touched[slot].pathway = Pathway::Supported;
+                // From here on the patient's own processes may differ from its twin's.
+                follows_twin[slot] = false;
                 lw.caseload.push(CaseEntry {
                     patient: i,
                     sessions: 0,
@@ -588,7 +634,7 @@ impl<'a> Pcn<'a> {
                     patient,
                     referral.inappropriate,
                     &mut practice.buy_in,
-                    assets,
+                    (assets, assets_by_category),
                     rng,
                     week,
                     p,
@@ -659,6 +705,7 @@ impl<'a> Pcn<'a> {
             history,
             referrals,
             assets,
+            assets_by_category,
             asset_counts,
             events,
             access,
@@ -738,6 +785,7 @@ impl<'a> Pcn<'a> {
                 .entity(EntityKind::AssetCategory, k as u64)
                 .stream(Purpose::AssetOpening, i64::from(week));
             if unit_f64(rng.next_u64()) < opening_probability(count, p) {
+                assets_by_category[k].push(assets.len() as u32);
                 assets.push(Asset {
                     category: k as u8,
                     capacity: draw_capacity(unit_f64(rng.next_u64()), p),
@@ -981,6 +1029,63 @@ fn replace_in_sums(
         + u64::from(own_consultation != Consultation::None);
 }
 
+/// The week's draw of the routes beyond the GP for an eligible patient with trust `trust`:
+/// the route, if any, and the uniform for the answer to an agency referral.
+fn other_route_offer(patient: &Patient, trust: f64, week: i32, p: &Params) -> Option<(Offer, f64)> {
+    let mut rng = patient.key.stream(Purpose::Route, i64::from(week));
+    let (u_route, u_accept) = (unit_f64(rng.next_u64()), unit_f64(rng.next_u64()));
+    let route = other_route(patient.needs, trust, patient.activation, u_route, p)?;
+    let offer = Offer {
+        route,
+        inappropriate: false,
+    };
+    Some((offer, u_accept))
+}
+
+/// The `n_recent` the GP's offer reads from a patient's history of social consultations
+/// (MODEL.md §9.1). Without a recency gain the offer's factor `1 + recency_gain·n_recent` is
+/// exactly 1 whatever `n_recent` is, so it is not counted.
+fn offer_recent(recent_social: u64, p: &Params) -> u32 {
+    if p.recency_gain > 0.0 {
+        recent_count(recent_social, p.recency_weeks)
+    } else {
+        0
+    }
+}
+
+/// The practice of each patient of an ascending sequence of ids, without a search: step 1
+/// visits patients in id order, and practices are contiguous blocks of ids.
+struct PracticeCursor {
+    practice: usize,
+    /// First id of the practice after `practice`.
+    next_start: u32,
+}
+
+impl PracticeCursor {
+    fn new(layout: &Layout) -> PracticeCursor {
+        PracticeCursor {
+            practice: 0,
+            next_start: start_after(layout, 0),
+        }
+    }
+
+    /// The practice of `patient`, at least as high an id as the last one asked about: the last
+    /// practice starting at or before it, as [`Layout::practice_of`] finds it.
+    #[inline]
+    fn of(&mut self, layout: &Layout, patient: u32) -> usize {
+        while patient >= self.next_start {
+            self.practice += 1;
+            self.next_start = start_after(layout, self.practice);
+        }
+        self.practice
+    }
+}
+
+/// First id of the practice after `practice` (beyond every id after the last practice).
+fn start_after(layout: &Layout, practice: usize) -> u32 {
+    layout.starts.get(practice + 1).copied().unwrap_or(u32::MAX)
+}
+
 /// Closes an asset (closed assets never reopen) and hands back its occupants.
 fn close_asset(asset: &mut Asset, rec: &mut WeekRecord) -> Vec<super::asset::Occupant> {
     asset.open = false;
@@ -1021,25 +1126,19 @@ fn count_generated(
     }
 }
 
-/// Merges two ascending id lists.
-fn merge_sorted(a: Vec<u32>, b: &[u32]) -> Vec<u32> {
-    if b.is_empty() {
-        return a;
+/// Merges two ascending id lists, in place in `a`: the touched ids are many and the week's
+/// newly touched few, so each of those is put in place from the back, moving only the ids
+/// above it (by block copies) rather than every id.
+fn merge_sorted(mut a: Vec<u32>, b: &[u32]) -> Vec<u32> {
+    let mut end = a.len();
+    a.resize(a.len() + b.len(), 0);
+    for (j, &id) in b.iter().enumerate().rev() {
+        let at = a[..end].partition_point(|&x| x < id);
+        a.copy_within(at..end, at + j + 1);
+        a[at + j] = id;
+        end = at;
     }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] < b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    a
 }
 
 #[cfg(test)]
@@ -1066,5 +1165,34 @@ mod tests {
         let layout = Layout::new(vec![2, 0, 2], None);
         let practice: Vec<usize> = (0..4).map(|i| layout.practice_of(i)).collect();
         assert_eq!(practice, [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn merging_keeps_every_id_in_ascending_order() {
+        let cases: [(&[u32], &[u32]); 6] = [
+            (&[], &[]),
+            (&[1, 5, 9], &[]),
+            (&[], &[2, 3]),
+            (&[1, 5, 9], &[0, 6, 10]),
+            (&[4, 5, 6], &[1, 2]),
+            (&[1, 2, 8], &[3, 4, 5, 9, 12]),
+        ];
+        for (a, b) in cases {
+            let mut expected = [a, b].concat();
+            expected.sort_unstable();
+            assert_eq!(merge_sorted(a.to_vec(), b), expected, "{a:?} + {b:?}");
+        }
+    }
+
+    #[test]
+    fn the_practice_cursor_finds_what_the_search_finds() {
+        for sizes in [vec![3, 1, 4], vec![2, 0, 2], vec![0, 0, 5, 0, 1], vec![7]] {
+            let layout = Layout::new(sizes, None);
+            let mut cursor = PracticeCursor::new(&layout);
+            // Ascending ids with gaps, as step 1 visits them.
+            for i in (0..layout.patients() as u32).filter(|i| i % 3 != 1) {
+                assert_eq!(cursor.of(&layout, i), layout.practice_of(i), "patient {i}");
+            }
+        }
     }
 }
