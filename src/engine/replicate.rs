@@ -214,6 +214,9 @@ pub fn run_pcn_staffed(
             };
             results.push((i, outcome, followed));
         }
+        if let Some(history) = population.history.take() {
+            history.recycle();
+        }
     }
     results.sort_by_key(|(i, _, _)| *i);
     Ok(results.into_iter().map(|(_, o, f)| (o, f)).unzip())
