@@ -64,8 +64,11 @@ impl History {
     /// has some ([`History::recycle`]).
     pub fn new(patients: usize, weeks: u32) -> History {
         let len = patients * weeks as usize;
+        // A spare far larger than needed (a thread that ran a large PCN, then small ones) is
+        // given back to the system rather than kept resident.
         let (mut consults, mut wellbeing) = SPARE
             .with(|spare| spare.borrow_mut().take())
+            .filter(|h| h.consults.capacity() <= 2 * len)
             .map_or_else(|| (Vec::new(), Vec::new()), |h| (h.consults, h.wellbeing));
         consults.clear();
         consults.resize(len, 0);
