@@ -305,6 +305,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_recycled_history_starts_all_zero() {
+        let mut used = History::new(3, 4);
+        for w in 0..4 {
+            let (c, wb) = used.week_mut(w);
+            c.fill(1);
+            wb.fill(42.0);
+        }
+        used.recycle();
+        for (patients, weeks) in [(3, 4), (2, 3), (5, 4)] {
+            let mut fresh = History::new(patients, weeks);
+            for w in 0..weeks as i32 {
+                let (c, wb) = fresh.week_mut(w);
+                assert_eq!(c.len(), patients);
+                assert!(c.iter().all(|&x| x == 0) && wb.iter().all(|&x| x == 0.0));
+                c.fill(1);
+            }
+            fresh.recycle();
+        }
+    }
+
+    #[test]
     fn windows_split_the_referral_week() {
         let mut base = History::new(2, 200);
         for w in 0..200 {
