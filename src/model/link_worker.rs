@@ -1,13 +1,11 @@
 //! Link workers (MODEL.md §6.5 and §6.7): vacancies, caseloads, the weekly session with each
 //! patient, stress, turnover and knowledge of local assets.
 
-use rand::Rng;
-
 use super::asset::{Asset, ByCategory, find_asset_among};
 use super::needs::{NeedSet, STRUCTURAL, present};
 use super::patient::{Pathway, Patient, saturating_gain};
 use crate::params::Params;
-use crate::rng::{Purpose, Stream, unit_f64};
+use crate::rng::{Purpose, mix64, unit_f64};
 
 /// A patient on a link worker's caseload.
 #[derive(Clone, Copy, Debug)]
@@ -171,6 +169,35 @@ const DRAW_NEEDS: usize = 2; // find at 2 + 2k, take-up at 3 + 2k
 const DRAW_ANCHOR: usize = 14;
 const SESSION_DRAWS: usize = 15;
 
+/// The increment of a SplitMix64 stream: word `i` of the stream seeded with `s` is
+/// `mix64(s + (i + 1)·γ)` (pinned against [`Key::word`] by a test).
+const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The uniforms of a patient's session in a week: word `i` of its session stream, drawn only
+/// when the session uses it (one hash each) rather than all [`SESSION_DRAWS`] up front.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionDraws {
+    seed: u64,
+}
+
+impl SessionDraws {
+    /// The session draws of a patient for a week.
+    #[inline]
+    pub fn new(patient: &Patient, week: i32) -> SessionDraws {
+        SessionDraws {
+            seed: patient.key.draw(Purpose::Session, i64::from(week)),
+        }
+    }
+
+    /// Draw `index` in [0, 1): `unit_f64` of the stream's `index + 1`-th `next_u64`.
+    #[inline(always)]
+    fn unit(self, index: usize) -> f64 {
+        debug_assert!(index < SESSION_DRAWS);
+        let step = (index as u64 + 1).wrapping_mul(SPLITMIX_GAMMA);
+        unit_f64(mix64(self.seed.wrapping_add(step)))
+    }
+}
+
 /// Uptake probability before the clamp: `readiness_scale·τ·(floor + (1 − floor)·a)·c`
 /// (seed 003: motivation × capacity). A product of numbers in [0, 1], so within [0, 1].
 pub fn raw_readiness(patient: &Patient, p: &Params) -> f64 {
@@ -216,7 +243,7 @@ pub fn session(
     inappropriate: bool,
     buy_in: &mut f64,
     (assets, by_category): (&mut [Asset], &ByCategory),
-    mut rng: Stream,
+    draws: SessionDraws,
     week: i32,
     p: &Params,
 ) -> SessionReport {
@@ -238,8 +265,6 @@ pub fn session(
         report.end = SessionEnd::Bounced;
         return report;
     }
-    let draws: [f64; SESSION_DRAWS] = std::array::from_fn(|_| unit_f64(rng.next_u64()));
-
     // 2. Trust, then activation with the updated trust.
     patient.trust = saturating_gain(patient.trust, p.trust_gain * quality);
     patient.activation = saturating_gain(
@@ -248,12 +273,13 @@ pub fn session(
     );
 
     // 3. An uncovered medical need costs a GP consultation unless the team absorbs it.
-    if draws[DRAW_UNCOVER] < raw_uncover_probability(p).clamp(0.0, 1.0) {
+    if draws.unit(DRAW_UNCOVER) < raw_uncover_probability(p).clamp(0.0, 1.0) {
         report.generated += 1;
     }
 
     // 4. Drop-out, less likely the more the patient trusts the service.
-    if draws[DRAW_DROPOUT] < raw_session_dropout_probability(patient.trust, p).clamp(0.0, 1.0) {
+    if draws.unit(DRAW_DROPOUT) < raw_session_dropout_probability(patient.trust, p).clamp(0.0, 1.0)
+    {
         patient.leave_pathway(week, p.cooldown_weeks);
         report.end = SessionEnd::DroppedOut;
         return report;
@@ -261,7 +287,7 @@ pub fn session(
 
     // 5. From the second session: look for an asset for each need, at most one connection.
     if n >= 2
-        && let Some(asset) = connect(lw, patient, (assets, by_category), &draws, &mut report, p)
+        && let Some(asset) = connect(lw, patient, (assets, by_category), draws, &mut report, p)
     {
         patient.pathway = Pathway::Connected;
         assets[asset].admit(case.patient, p.attend_weeks);
@@ -272,7 +298,7 @@ pub fn session(
     // 6. Discharge at the session limit, unless held as an anchor for a structural need.
     if n == p.sessions_max && !case.holding {
         case.holding =
-            has_structural_need(patient.needs) && draws[DRAW_ANCHOR] < anchor_probability(p);
+            has_structural_need(patient.needs) && draws.unit(DRAW_ANCHOR) < anchor_probability(p);
     }
     if n >= p.sessions_max && (!case.holding || n >= p.anchor_sessions_max) {
         patient.leave_pathway(week, p.cooldown_weeks);
@@ -287,20 +313,20 @@ fn connect(
     lw: &LinkWorker,
     patient: &Patient,
     (assets, by_category): (&[Asset], &ByCategory),
-    draws: &[f64; SESSION_DRAWS],
+    draws: SessionDraws,
     report: &mut SessionReport,
     p: &Params,
 ) -> Option<usize> {
     let ready = readiness(patient, p);
     for k in present(patient.needs) {
-        if draws[DRAW_NEEDS + 2 * k] >= lw.knowledge {
+        if draws.unit(DRAW_NEEDS + 2 * k) >= lw.knowledge {
             continue;
         }
         let Some(asset) = find_asset_among(assets, &by_category[k]) else {
             report.no_capacity += 1;
             continue;
         };
-        if draws[DRAW_NEEDS + 2 * k + 1] < ready {
+        if draws.unit(DRAW_NEEDS + 2 * k + 1) < ready {
             return Some(asset);
         }
     }
@@ -311,14 +337,30 @@ fn has_structural_need(needs: NeedSet) -> bool {
     needs & STRUCTURAL != 0
 }
 
-/// The session stream of a patient for a week.
-pub fn session_stream(patient: &Patient, week: i32) -> Stream {
-    patient.key.stream(Purpose::Session, i64::from(week))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_draws_are_the_words_of_the_session_stream() {
+        use crate::rng::{EntityKind, Key};
+        use rand::Rng;
+        let key = Key::root(3).entity(EntityKind::Patient, 17);
+        for week in [-2, 0, 41] {
+            let draws = SessionDraws {
+                seed: key.draw(Purpose::Session, i64::from(week)),
+            };
+            let mut stream = key.stream(Purpose::Session, i64::from(week));
+            for index in 0..SESSION_DRAWS {
+                let word = stream.next_u64();
+                assert_eq!(
+                    word,
+                    key.word(Purpose::Session, i64::from(week), index as u64)
+                );
+                assert_eq!(draws.unit(index).to_bits(), unit_f64(word).to_bits());
+            }
+        }
+    }
 
     #[test]
     fn a_whole_post_has_the_v1_cap_and_a_fractional_post_a_floored_share() {

@@ -16,7 +16,7 @@ use super::asset::{
     Asset, ByCategory, attendance_probability, by_category, closure_probability, draw_capacity,
     initial_assets, opening_probability, scaled_asset_counts,
 };
-use super::link_worker::{CaseEntry, LinkWorker, SessionEnd, pressure, session, session_stream};
+use super::link_worker::{CaseEntry, LinkWorker, SessionDraws, SessionEnd, pressure, session};
 use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
 use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, recent_count, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
@@ -627,7 +627,7 @@ impl<'a> Pcn<'a> {
                 let practice = &mut practices[layout.practice_of(case.patient)];
                 let activation_before = patient.activation;
                 let trust_before = patient.trust;
-                let rng = session_stream(patient, week);
+                let draws = SessionDraws::new(patient, week);
                 let report = session(
                     lw,
                     case,
@@ -635,7 +635,7 @@ impl<'a> Pcn<'a> {
                     referral.inappropriate,
                     &mut practice.buy_in,
                     (assets, assets_by_category),
-                    rng,
+                    draws,
                     week,
                     p,
                 );
