@@ -5,7 +5,7 @@ use super::asset::{Asset, ByCategory, find_asset_among};
 use super::needs::{NeedSet, STRUCTURAL, present};
 use super::patient::{Pathway, Patient, saturating_gain};
 use crate::params::Params;
-use crate::rng::{Purpose, mix64, unit_f64};
+use crate::rng::{Purpose, stream_word, unit_f64};
 
 /// A patient on a link worker's caseload.
 #[derive(Clone, Copy, Debug)]
@@ -169,10 +169,6 @@ const DRAW_NEEDS: usize = 2; // find at 2 + 2k, take-up at 3 + 2k
 const DRAW_ANCHOR: usize = 14;
 const SESSION_DRAWS: usize = 15;
 
-/// The increment of a SplitMix64 stream: word `i` of the stream seeded with `s` is
-/// `mix64(s + (i + 1)·γ)` (pinned against [`Key::word`] by a test).
-const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
 /// The uniforms of a patient's session in a week: word `i` of its session stream, drawn only
 /// when the session uses it (one hash each) rather than all [`SESSION_DRAWS`] up front.
 #[derive(Clone, Copy, Debug)]
@@ -193,8 +189,7 @@ impl SessionDraws {
     #[inline(always)]
     fn unit(self, index: usize) -> f64 {
         debug_assert!(index < SESSION_DRAWS);
-        let step = (index as u64 + 1).wrapping_mul(SPLITMIX_GAMMA);
-        unit_f64(mix64(self.seed.wrapping_add(step)))
+        unit_f64(stream_word(self.seed, index as u64))
     }
 }
 

@@ -148,9 +148,15 @@ impl Key {
     /// `next_u64` returns, in two hashes whatever the index.
     #[inline]
     pub fn word(self, purpose: Purpose, week: i64, index: u64) -> u64 {
-        let seed = self.draw(purpose, week);
-        mix64(seed.wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
+        stream_word(self.draw(purpose, week), index)
     }
+}
+
+/// Word `index` of the stream whose seed is `seed` ([`Key::draw`]): for a caller that reads
+/// several words of one stream, out of order or not all of them, at one hash per word.
+#[inline(always)]
+pub fn stream_word(seed: u64, index: u64) -> u64 {
+    mix64(seed.wrapping_add(index.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
 }
 
 /// The part of a stream's seed that depends on (purpose, week) only.
