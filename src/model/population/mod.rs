@@ -503,7 +503,7 @@ impl<'a> Population<'a> {
 
     /// [`Population::live_fast`], block by block ([`lanes`]): the events due (rarely), then
     /// the week's wellbeing and consultation from one word per patient, exactly as
-    /// [`Patient::live_week_fast`] does, then the week's sums in patient order.
+    /// [`Patient::live_week_fast`] does, and the week's sums and records.
     #[inline(always)]
     fn live_fast_with<const FOLLOW: bool, const TRAP: bool>(&mut self, week: i32, service: bool) {
         let (p, tables) = (self.p, self.tables);
