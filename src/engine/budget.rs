@@ -297,13 +297,15 @@ pub fn check_memory(
         String::new()
     };
     Err(format!(
-        "{} needs about {} of memory: {} PCN simulation{} at once of {} patients and {} service \
-         weeks, about {} each, and the results of {} replicate{} ({}{merging}); the limit is {} \
-         ({}). {reduce}; or set --max-memory SIZE if the estimate is wrong.",
+        "{} needs about {} of memory: {} PCN simulation{} at once, about {} (the largest PCN \
+         has {} patients; with {} service weeks, about {} a simulation), and the results of {} \
+         replicate{} ({}{merging}); the limit is {} ({}). {reduce}; or set --max-memory SIZE if \
+         the estimate is wrong.",
         job.what,
         human_bytes(total),
         at_once,
         if at_once == 1 { "" } else { "s" },
+        human_bytes(units),
         thousands(cost.patients_per_pcn),
         thousands(cost.weeks),
         human_bytes(cost.unit_bytes),

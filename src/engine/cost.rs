@@ -52,11 +52,19 @@ const HISTORY_BYTES: f64 = 5.0;
 /// assets, the queue), counted generously.
 const SMALL_ALLOCATIONS: f64 = 64.0 * 1024.0;
 
+/// How many of the largest PCNs' unit sizes a [`Cost`] keeps: units beyond them are counted
+/// at the smallest kept, which is at least their size.
+const LARGEST_KEPT: usize = 8;
+
 /// The estimated cost of running a [`Plan`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Cost {
-    /// Bytes one (replicate, PCN) unit holds while it runs.
+    /// Bytes one (replicate, PCN) unit of the largest PCN holds while it runs.
     pub unit_bytes: f64,
+    /// Bytes a unit of each of the largest PCNs holds, largest first (0 past the last PCN):
+    /// units running at once are counted as the largest ones, which bounds the peak without
+    /// counting every unit as the largest PCN (all England's largest is 5.5 times its mean).
+    pub largest_units: [f64; LARGEST_KEPT],
     /// Bytes of one PCN's outcome (every arm), held until its replicate is merged.
     pub pcn_outcome_bytes: f64,
     /// Bytes of one replicate's merged outcome, kept until the output is written.
@@ -81,9 +89,20 @@ impl Cost {
         self.units_memory(threads, runs) + self.results_memory(threads, runs)
     }
 
-    /// Memory of the (replicate, PCN) units running at once.
+    /// Memory of the (replicate, PCN) units running at once, at most: the largest units, each
+    /// PCN's as many times as there are replicates (and runs) that may run it at once.
     pub fn units_memory(&self, threads: u64, runs: u64) -> f64 {
-        self.units_at_once(threads, runs) as f64 * self.unit_bytes
+        let mut left = self.units_at_once(threads, runs);
+        let copies = self.replicates.saturating_mul(runs.max(1)).max(1);
+        let mut total = 0.0;
+        let mut smallest = self.unit_bytes;
+        for &bytes in self.largest_units.iter().take_while(|&&b| b > 0.0) {
+            let n = left.min(copies);
+            total += n as f64 * bytes;
+            left -= n;
+            smallest = bytes;
+        }
+        total + left as f64 * smallest
     }
 
     /// Memory of the outcomes held: every replicate's merged outcome, and the per-PCN outcomes
@@ -115,34 +134,14 @@ impl Plan {
     pub fn cost(&self) -> Cost {
         let largest = self.largest_pcn();
         let patients = largest.map_or(0, |p| p.patients()) as f64;
-        let practices_in_largest = largest.map_or(0, |p| p.layout.practices()) as f64;
         let weeks = f64::from(self.weeks);
-        let evaluated = self.arms.iter().any(|a| a.service);
-        let population = patients * bytes_per_patient(self.engine) as f64
-            + if evaluated {
-                patients * weeks * HISTORY_BYTES
-            } else {
-                0.0
-            };
+        let mut sizes: Vec<f64> = self.pcns.iter().map(|pcn| self.unit_bytes(pcn)).collect();
+        sizes.sort_by(|a, b| b.total_cmp(a));
+        let mut largest_units = [0.0; LARGEST_KEPT];
+        for (kept, size) in largest_units.iter_mut().zip(sizes) {
+            *kept = size;
+        }
         let weekly = weeks * size_of::<WeekRecord>() as f64;
-        let arms: f64 = self
-            .arms
-            .iter()
-            .map(|arm| {
-                let practices = practices_in_largest * size_of::<Practice>() as f64;
-                let slots = patients * 4.0;
-                let service = if arm.service {
-                    let (touched, entries) = touched_patients(patients, weeks);
-                    let referrals = patients * REFERRALS_PER_PATIENT_YEAR * weeks / 52.0;
-                    touched * (size_of::<Patient>() as f64 + 4.0)
-                        + entries * HISTORY_BYTES
-                        + referrals * size_of::<Referral>() as f64
-                } else {
-                    0.0
-                };
-                practices + slots + service + weekly + SMALL_ALLOCATIONS
-            })
-            .sum();
         let outcome =
             RESULTS_OVERHEAD * (weekly + size_of::<ArmOutcome>() as f64 + histogram_bytes());
         let arm_count = self.arms.len() as f64;
@@ -151,7 +150,8 @@ impl Plan {
         Cost {
             // Populations are built one group at a time; the largest is what counts, and all
             // groups have the same size.
-            unit_bytes: population + arms,
+            unit_bytes: largest_units[0],
+            largest_units,
             pcn_outcome_bytes: arm_count * outcome,
             // The merged outcome, and every PCN's place tallies (kept for results by place).
             replicate_bytes: arm_count
@@ -169,6 +169,41 @@ impl Plan {
                 .saturating_mul(replicates)
                 .saturating_mul(u64::from(self.weeks)),
         }
+    }
+
+    /// Bytes one (replicate, PCN) unit of `pcn` holds while it runs: its population (with
+    /// the evaluation's history if an arm is evaluated) and every arm's own state.
+    fn unit_bytes(&self, pcn: &super::PcnPlan) -> f64 {
+        let patients = pcn.patients() as f64;
+        let practices = pcn.layout.practices() as f64;
+        let weeks = f64::from(self.weeks);
+        let evaluated = self.arms.iter().any(|a| a.service);
+        let population = patients * bytes_per_patient(self.engine) as f64
+            + if evaluated {
+                patients * weeks * HISTORY_BYTES
+            } else {
+                0.0
+            };
+        let weekly = weeks * size_of::<WeekRecord>() as f64;
+        let arms: f64 = self
+            .arms
+            .iter()
+            .map(|arm| {
+                let practices = practices * size_of::<Practice>() as f64;
+                let slots = patients * 4.0;
+                let service = if arm.service {
+                    let (touched, entries) = touched_patients(patients, weeks);
+                    let referrals = patients * REFERRALS_PER_PATIENT_YEAR * weeks / 52.0;
+                    touched * (size_of::<Patient>() as f64 + 4.0)
+                        + entries * HISTORY_BYTES
+                        + referrals * size_of::<Referral>() as f64
+                } else {
+                    0.0
+                };
+                practices + slots + service + weekly + SMALL_ALLOCATIONS
+            })
+            .sum();
+        population + arms
     }
 }
 
@@ -245,6 +280,38 @@ mod tests {
         assert!(small_only.unit_bytes < large_only.unit_bytes);
         let work = large_only.patient_weeks + small_only.patient_weeks;
         assert!((both.patient_weeks - work).abs() < 1e-6 * work);
+    }
+
+    #[test]
+    fn units_at_once_are_counted_as_the_largest_units_not_all_as_the_largest() {
+        let mut plan = default_plan();
+        plan.replicates = 1;
+        let small = PcnPlan::synthetic(0, Layout::new(vec![5_000], None));
+        let large = PcnPlan::synthetic(1, Layout::new(vec![40_000, 40_000], None));
+        plan.pcns = vec![small.clone(), large.clone(), small.clone()];
+        let cost = plan.cost();
+        let (big, little) = (cost.largest_units[0], cost.largest_units[1]);
+        assert!(big > 5.0 * little, "{big} vs {little}");
+        assert_eq!(cost.largest_units[2], little);
+        assert_eq!(cost.largest_units[3], 0.0);
+        assert_eq!(cost.units_memory(1, 1), big);
+        // Two threads: the large PCN and a small one, never the large one twice.
+        assert_eq!(cost.units_memory(2, 1), big + little);
+        assert_eq!(cost.units_memory(64, 1), big + 2.0 * little);
+        // With two replicates both threads may be on the large PCN at once.
+        plan.replicates = 2;
+        let cost = plan.cost();
+        assert_eq!(cost.units_memory(2, 1), 2.0 * big);
+        assert_eq!(cost.units_memory(3, 1), 2.0 * big + little);
+        // Beyond the kept sizes, units count as the smallest kept.
+        plan.replicates = 1;
+        plan.pcns = (0..20)
+            .map(|i| PcnPlan::synthetic(i, Layout::new(vec![1_000 + 100 * i], None)))
+            .collect();
+        let cost = plan.cost();
+        let kept: f64 = cost.largest_units.iter().sum();
+        let smallest_kept = cost.largest_units[super::LARGEST_KEPT - 1];
+        assert_eq!(cost.units_memory(10, 1), kept + 2.0 * smallest_kept);
     }
 
     #[test]
