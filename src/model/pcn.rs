@@ -415,7 +415,10 @@ impl<'a> Pcn<'a> {
             return;
         }
         let offer = if consultation != Consultation::None {
-            let who = (patient.key, offer_recent(patient.recent_social, p));
+            let who = (
+                patient.key,
+                recent_count(patient.recent_social, offer_weeks(p)),
+            );
             self.gp_offer(practice, consultation, who, week)
         } else if p.other_routes_open() && eligible_for_other_routes(patient, consultation, week) {
             other_route_offer(patient, patient.trust, week, p)
@@ -439,12 +442,7 @@ impl<'a> Pcn<'a> {
         rec: &mut WeekRecord,
     ) -> bool {
         let consultation = consultation(population.consults[i as usize]);
-        // Without a recency gain n_recent does not enter the offer: not counted (see offer_recent).
-        let who = if self.p.recency_gain > 0.0 {
-            population.offer_inputs(i as usize, self.p.recency_weeks)
-        } else {
-            (population.offer_inputs(i as usize, 0).0, 0)
-        };
+        let who = population.offer_inputs(i as usize, offer_weeks(self.p));
         let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who, week) else {
             return false;
         };
@@ -1042,12 +1040,12 @@ fn other_route_offer(patient: &Patient, trust: f64, week: i32, p: &Params) -> Op
     Some((offer, u_accept))
 }
 
-/// The `n_recent` the GP's offer reads from a patient's history of social consultations
-/// (MODEL.md §9.1). Without a recency gain the offer's factor `1 + recency_gain·n_recent` is
-/// exactly 1 whatever `n_recent` is, so it is not counted.
-fn offer_recent(recent_social: u64, p: &Params) -> u32 {
+/// The weeks of social consultations the GP's offer counts as `n_recent` (MODEL.md §9.1).
+/// Without a recency gain the offer's factor `1 + recency_gain·n_recent` is exactly 1 whatever
+/// `n_recent` is, so none are counted.
+fn offer_weeks(p: &Params) -> u32 {
     if p.recency_gain > 0.0 {
-        recent_count(recent_social, p.recency_weeks)
+        p.recency_weeks
     } else {
         0
     }
