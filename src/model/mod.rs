@@ -13,6 +13,35 @@ pub mod population;
 pub mod practice;
 pub mod referral;
 
+/// Asks the processor to bring `x` into cache, without waiting for it: a hint, with no
+/// effect on results. The weekly loops visit patients' records in an order the hardware
+/// cannot guess (the week's due, consulting or touched patients); asking for the next ones
+/// early lets their cache misses overlap instead of following one another.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // Every cache line the value touches: one a line apart from its first byte, and the
+        // line of its last byte (a record not aligned to lines spans one more than its size).
+        const LINE: usize = 64;
+        let first = std::ptr::from_ref(x).cast::<i8>();
+        let size = size_of::<T>();
+        let mut at = 0;
+        while at < size {
+            // SAFETY: SSE, which has the prefetch instruction, is part of every x86-64
+            // processor; a prefetch reads nothing the program sees and cannot fault, so
+            // `wrapping_add` within the value is enough.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(at)) };
+            at += LINE;
+        }
+        // SAFETY: as above.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(size.saturating_sub(1))) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Why the model could not set up a population from a parameter set.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ModelError {

@@ -161,7 +161,11 @@ impl ConsultThresholds {
     /// also below `any`.
     #[inline(always)]
     pub fn code(self, u: u64, low: bool) -> u8 {
-        let any = if low { self.any_low } else { self.any };
+        // A select by mask rather than `if low`: over arrays of thresholds, the compiler
+        // turns the `if` into a gather from one array or the other, which costs far more
+        // than loading both.
+        let low = u64::from(low).wrapping_neg();
+        let any = (self.any & !low) | (self.any_low & low);
         let below_medical = u8::from(u < self.medical);
         let below_any = u8::from(u < any);
         below_any * (2 - below_medical)

@@ -27,7 +27,7 @@ use super::referral::{
 };
 use crate::params::Params;
 use crate::params::{NEED_COUNT, QUINTILE_COUNT};
-use crate::rng::{EntityKind, Key, Purpose, unit_f64};
+use crate::rng::{EntityKind, Key, Purpose, stream_word, unit_f64};
 
 /// How the PCN's patients are split into practices, and where each practice's patients sit
 /// on the deprivation scale. Practices are contiguous blocks of patient ids, in order.
@@ -106,8 +106,8 @@ pub struct Pcn<'a> {
     follows_twin: Vec<bool>,
     /// Slot in `touched` of each patient, [`NO_SLOT`] if never offered a referral.
     pub slot_of: Vec<u32>,
-    /// Ids of the touched patients, ascending: the order in which step 1 visits them.
-    touched_ids: Vec<u32>,
+    /// The touched patients, by ascending id: the order in which step 1 visits them.
+    touched_ids: Vec<TouchedId>,
     /// The touched patients' weekly consultations and wellbeing, kept for the evaluation.
     pub history: Option<TouchedHistory>,
     pub practices: Vec<Practice>,
@@ -130,6 +130,18 @@ pub struct Pcn<'a> {
     /// Scratch: this week's consultations per practice as the population made them.
     practice_demand: Vec<u32>,
 }
+
+/// A touched patient's id and its slot in [`Pcn::touched`], kept together so that step 1
+/// knows the slots of the patients it will visit next (and asks for their records early).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TouchedId {
+    id: u32,
+    slot: u32,
+}
+
+/// How many touched patients ahead step 1 asks for records: enough for the misses to
+/// overlap, few enough that the records are still in cache when visited.
+const PREFETCH_AHEAD: usize = 8;
 
 /// A referral as it is made: who made it, and whether it is inappropriate (GP route only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,7 +216,12 @@ impl<'a> Pcn<'a> {
                 self.follows_twin.push(false);
             }
         }
-        self.touched_ids = (0..population.len() as u32).collect();
+        self.touched_ids = (0..population.len() as u32)
+            .map(|id| TouchedId {
+                id,
+                slot: self.slot_of[id as usize],
+            })
+            .collect();
     }
 
     /// One week of the schedule (MODEL.md §3), after the population has lived the week. Kept
@@ -280,24 +297,28 @@ impl<'a> Pcn<'a> {
             let (next_touched, next_consulting) = (touched_ids.get(a), consulting.get(b));
             let touched_first = match (next_touched, next_consulting) {
                 (None, None) => break,
-                (Some(t), Some(c)) => t <= c,
+                (Some(t), Some(c)) => t.id <= *c,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
             };
             if touched_first {
                 let t = touched_ids[a];
+                if let Some(&ahead) = touched_ids.get(a + PREFETCH_AHEAD) {
+                    self.prefetch_touched(ahead, population);
+                }
                 a += 1;
-                if next_consulting == Some(&t) {
+                if next_consulting == Some(&t.id) {
                     b += 1;
                 }
-                let practice = practices.of(&self.layout, t);
+                let practice = practices.of(&self.layout, t.id);
                 self.live_touched(t, practice, week, population, rec);
             } else {
                 let c = consulting[b];
+                let seed = population.referral_seeds[b];
                 b += 1;
                 let practice = practices.of(&self.layout, c);
-                if self.consider_untouched(c, practice, week, population, rec) {
-                    newly_touched.push(c);
+                if self.consider_untouched(c, seed, practice, week, population, rec) {
+                    newly_touched.push(self.touched_id(c));
                 }
             }
         }
@@ -314,15 +335,18 @@ impl<'a> Pcn<'a> {
         for i in 0..population.len() as u32 {
             let practice = practices.of(&self.layout, i);
             let referred = if self.slot_of[i as usize] != NO_SLOT {
-                self.live_touched(i, practice, week, population, rec);
+                self.live_touched(self.touched_id(i), practice, week, population, rec);
                 false
             } else if population.consults[i as usize] != NO_CONSULT {
-                self.consider_untouched(i, practice, week, population, rec)
+                let seed = population
+                    .key(i as usize)
+                    .draw(Purpose::Referral, i64::from(week));
+                self.consider_untouched(i, seed, practice, week, population, rec)
             } else {
                 self.consider_other_routes_untouched(i, week, population, rec)
             };
             if referred {
-                newly_touched.push(i);
+                newly_touched.push(self.touched_id(i));
             }
         }
         self.touched_ids = merge_sorted(touched_ids, &newly_touched);
@@ -348,6 +372,25 @@ impl<'a> Pcn<'a> {
         self.touch(i, &twin, false);
         self.respond(i, offer, u_accept, week, rec);
         true
+    }
+
+    /// Touched patient `i`, with its slot.
+    fn touched_id(&self, i: u32) -> TouchedId {
+        TouchedId {
+            id: i,
+            slot: self.slot_of[i as usize],
+        }
+    }
+
+    /// Asks for what step 1 will read of touched patient `t` to be brought into cache: its
+    /// record in the arm, and its twin's if it still follows it.
+    #[inline(always)]
+    fn prefetch_touched(&self, t: TouchedId, population: &Population) {
+        let slot = t.slot as usize;
+        if let Some(patient) = self.touched.get(slot) {
+            super::prefetch(patient);
+        }
+        population.prefetch_twin(t.id as usize, self.follows_twin.get(slot) == Some(&true));
     }
 
     /// Gives the arm its own copy of a patient it has not touched yet, with the arm's trust0.
@@ -381,14 +424,14 @@ impl<'a> Pcn<'a> {
     #[inline]
     fn live_touched(
         &mut self,
-        i: u32,
+        TouchedId { id: i, slot }: TouchedId,
         practice: usize,
         week: i32,
         population: &Population,
         rec: &mut WeekRecord,
     ) {
         let p = self.p;
-        let slot = self.slot_of[i as usize] as usize;
+        let slot = slot as usize;
         let patient = &mut self.touched[slot];
         let before = (patient.needs, patient.crisis_left);
         let twin_code = population.consults[i as usize];
@@ -396,7 +439,7 @@ impl<'a> Pcn<'a> {
             patient.live_as_twin(&population.twin(i as usize));
             consultation(twin_code)
         } else {
-            let twin = population.twin_sums(i as usize);
+            let twin = (population.twin_wellbeing(i as usize), patient.a0);
             let consultation = population.live_own(patient, week);
             replace_in_sums(rec, twin, twin_code, patient, consultation, p);
             if let Some(access) = self.access.as_mut() {
@@ -416,10 +459,10 @@ impl<'a> Pcn<'a> {
         }
         let offer = if consultation != Consultation::None {
             let who = (
-                patient.key,
+                patient.key.draw(Purpose::Referral, i64::from(week)),
                 recent_count(patient.recent_social, offer_weeks(p)),
             );
-            self.gp_offer(practice, consultation, who, week)
+            self.gp_offer(practice, consultation, who)
         } else if p.other_routes_open() && eligible_for_other_routes(patient, consultation, week) {
             other_route_offer(patient, patient.trust, week, p)
         } else {
@@ -433,17 +476,22 @@ impl<'a> Pcn<'a> {
     /// An untouched patient consulted: the GP may offer a referral, which touches the patient.
     /// Returns whether it did. Kept lean and inline: it runs for every consultation of the week.
     #[inline(always)]
+    /// `seed` is the patient's referral seed of the week ([`Population::referral_seeds`]).
     fn consider_untouched(
         &mut self,
         i: u32,
+        seed: u64,
         practice: usize,
         week: i32,
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
         let consultation = consultation(population.consults[i as usize]);
-        let who = population.offer_inputs(i as usize, offer_weeks(self.p));
-        let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who, week) else {
+        let who = (
+            seed,
+            population.recent_social(i as usize, offer_weeks(self.p)),
+        );
+        let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who) else {
             return false;
         };
         self.refer_untouched(i, (offer, u_accept), week, population, rec);
@@ -466,22 +514,22 @@ impl<'a> Pcn<'a> {
     }
 
     /// The GP's offer after a consultation (§6.4, with §9.1's frequent attenders), by a GP of
-    /// practice `practice`. Returns the offer and the uniform for the patient's answer, if an
-    /// offer is made.
+    /// practice `practice`, to a patient whose referral stream of the week has seed `seed`
+    /// (`key.draw(Purpose::Referral, week)`) and who made `n_recent` recent social
+    /// consultations. Returns the offer and the uniform for the patient's answer, if an offer
+    /// is made.
     #[inline(always)]
     fn gp_offer(
         &self,
         practice: usize,
         consultation: Consultation,
-        (key, n_recent): (Key, u32),
-        week: i32,
+        (seed, n_recent): (u64, u32),
     ) -> Option<(Offer, f64)> {
         let buy_in = self.practices[practice].buy_in;
-        let mut rng = key.stream(Purpose::Referral, i64::from(week));
-        let u_offer = unit_f64(rng.next_u64());
+        let u_offer = unit_f64(stream_word(seed, 0));
         let inappropriate = offer_referral(consultation, buy_in, n_recent, u_offer, self.p)?;
         // The answer's uniform is the stream's next word, drawn only once an offer is made.
-        let u_accept = unit_f64(rng.next_u64());
+        let u_accept = unit_f64(stream_word(seed, 1));
         let offer = Offer {
             route: Route::Gp,
             inappropriate,
@@ -1124,16 +1172,17 @@ fn count_generated(
     }
 }
 
-/// Merges two ascending id lists, in place in `a`: the touched ids are many and the week's
-/// newly touched few, so each of those is put in place from the back, moving only the ids
-/// above it (by block copies) rather than every id.
-fn merge_sorted(mut a: Vec<u32>, b: &[u32]) -> Vec<u32> {
+/// Merges two lists of touched patients ascending by id, in place in `a`: the touched are
+/// many and the week's newly touched few, so each of those is put in place from the back,
+/// moving only the entries above it (by block copies) rather than every entry.
+fn merge_sorted(mut a: Vec<TouchedId>, b: &[TouchedId]) -> Vec<TouchedId> {
     let mut end = a.len();
-    a.resize(a.len() + b.len(), 0);
-    for (j, &id) in b.iter().enumerate().rev() {
-        let at = a[..end].partition_point(|&x| x < id);
+    let filler = TouchedId { id: 0, slot: 0 };
+    a.resize(a.len() + b.len(), filler);
+    for (j, &t) in b.iter().enumerate().rev() {
+        let at = a[..end].partition_point(|x| x.id < t.id);
         a.copy_within(at..end, at + j + 1);
-        a[at + j] = id;
+        a[at + j] = t;
         end = at;
     }
     a
@@ -1175,10 +1224,17 @@ mod tests {
             (&[4, 5, 6], &[1, 2]),
             (&[1, 2, 8], &[3, 4, 5, 9, 12]),
         ];
+        // Slots tell the entries apart: each id's slot is ten times it.
+        let entries = |ids: &[u32]| -> Vec<TouchedId> {
+            ids.iter()
+                .map(|&id| TouchedId { id, slot: 10 * id })
+                .collect()
+        };
         for (a, b) in cases {
             let mut expected = [a, b].concat();
             expected.sort_unstable();
-            assert_eq!(merge_sorted(a.to_vec(), b), expected, "{a:?} + {b:?}");
+            let merged = merge_sorted(entries(a), &entries(b));
+            assert_eq!(merged, entries(&expected), "{a:?} + {b:?}");
         }
     }
 

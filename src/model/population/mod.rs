@@ -9,11 +9,11 @@
 
 mod lanes;
 
-use super::ModelError;
 use super::needs::NeedTables;
 use super::observe::{EventLog, History, WeekRecord};
 use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
 use super::pcn::Layout;
+use super::{ModelError, prefetch};
 use crate::params::Params;
 use crate::rng::{EntityKind, Key, Purpose, offset};
 use lanes::{Lanes, Scheduled, Step};
@@ -142,26 +142,6 @@ fn scheduled<const TRAP: bool>(
     }
 }
 
-/// Asks the processor to bring `x` into cache, without waiting for it: a hint, with no
-/// effect on results.
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let first = std::ptr::from_ref(x).cast::<i8>();
-        let last = first.wrapping_add(size_of::<T>().saturating_sub(1));
-        // SAFETY: SSE, which has the prefetch instruction, is part of every x86-64 processor;
-        // a prefetch reads nothing the program sees and cannot fault.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(first);
-            _mm_prefetch::<_MM_HINT_T0>(last);
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
-
 /// Codes of a week's consultation, as stored per patient.
 pub const NO_CONSULT: u8 = 0;
 pub const MEDICAL: u8 = 1;
@@ -203,6 +183,11 @@ pub struct Population<'a> {
     pub consults: Vec<u8>,
     /// Ids of the patients who consulted this week, ascending.
     pub consulting: Vec<u32>,
+    /// The seed of each consulting patient's referral stream this week
+    /// (`key.draw(Purpose::Referral, week)`), in the order of `consulting`. Every arm's GP
+    /// offer to an untouched patient starts from it: hashed once here, while the patient's key
+    /// is in cache, rather than by each arm from the patient's record.
+    pub referral_seeds: Vec<u64>,
     /// This week's patient-level sums (consultations, wellbeing, activation).
     pub record: WeekRecord,
     /// Weekly consultations and wellbeing of every patient, kept when an arm is evaluated.
@@ -274,6 +259,7 @@ impl<'a> Population<'a> {
             patients,
             consults: vec![NO_CONSULT; n],
             consulting: Vec::new(),
+            referral_seeds: Vec::new(),
             record: WeekRecord::default(),
             history: keep_history.then(|| History::new(n, weeks)),
             quintile_sizes,
@@ -332,24 +318,54 @@ impl<'a> Population<'a> {
         }
     }
 
-    /// What the GP's referral offer reads of an untouched patient `i`: its key and `n_recent`
-    /// over `weeks` weeks (MODEL.md §6.4, §9.1), without copying the whole patient.
+    /// Patient `i`'s key, the root of its random streams.
     #[inline]
-    pub fn offer_inputs(&self, i: usize, weeks: u32) -> (Key, u32) {
-        let patient = &self.patients[i];
-        let recent = self.recent.get(i).copied().unwrap_or(patient.recent_social);
-        (patient.key, super::patient::recent_count(recent, weeks))
+    pub fn key(&self, i: usize) -> Key {
+        self.patients[i].key
     }
 
-    /// Patient `i`'s wellbeing and activation as the population has them now: what an arm
-    /// replaces in the week's sums by its own copy's.
+    /// MODEL.md §9.1's `n_recent` of an untouched patient `i` over `weeks` weeks, for the GP's
+    /// referral offer (§6.4), without copying the whole patient. Nothing is read when no week
+    /// is counted.
     #[inline]
-    pub fn twin_sums(&self, i: usize) -> (f64, f64) {
-        let wellbeing = match self.lanes.wellbeing.get(i) {
+    pub fn recent_social(&self, i: usize, weeks: u32) -> u32 {
+        if weeks == 0 {
+            return 0;
+        }
+        let recent = match self.recent.get(i) {
+            Some(&recent) => recent,
+            None => self.patients[i].recent_social,
+        };
+        super::patient::recent_count(recent, weeks)
+    }
+
+    /// Asks for what an arm reads of patient `i`'s twin to be brought into cache: its week's
+    /// consultation and wellbeing, and its whole record if the arm's copy still follows it
+    /// (`whole`). The arm visits its touched patients in id order, scattered through the
+    /// population.
+    #[inline(always)]
+    pub fn prefetch_twin(&self, i: usize, whole: bool) {
+        if let Some(code) = self.consults.get(i) {
+            prefetch(code);
+        }
+        if let Some(w) = self.lanes.wellbeing.get(i) {
+            prefetch(w);
+        }
+        if whole && let Some(patient) = self.patients.get(i) {
+            prefetch(patient);
+        }
+    }
+
+    /// Patient `i`'s wellbeing as the population has it now: what an arm replaces in the
+    /// week's sums by its own copy's. (The twin's activation, the other such sum, is its
+    /// baseline `a0`, which the arm's copy holds too: an untouched patient's activation starts
+    /// at `a0` and its drift towards `a0` leaves it there exactly.)
+    #[inline]
+    pub fn twin_wellbeing(&self, i: usize) -> f64 {
+        match self.lanes.wellbeing.get(i) {
             Some(&w) => w,
             None => self.patients[i].wellbeing,
-        };
-        (wellbeing, self.patients[i].activation)
+        }
     }
 
     /// One week of a touched patient's own processes, stepped as this population steps its
@@ -443,6 +459,7 @@ impl<'a> Population<'a> {
         let mut activation_sum = 0.0;
         let mut low = 0;
         self.consulting.clear();
+        self.referral_seeds.clear();
         let mut history = self.history.as_mut().map(|h| h.week_mut(week));
         let mut events = if FOLLOW { self.events.as_mut() } else { None };
         for (i, patient) in self.patients.iter_mut().enumerate() {
@@ -466,6 +483,8 @@ impl<'a> Population<'a> {
             }
             if code != NO_CONSULT {
                 self.consulting.push(i as u32);
+                self.referral_seeds
+                    .push(patient.key.draw(Purpose::Referral, i64::from(week)));
                 rec.q_consults[q] += 1;
                 if code == MEDICAL {
                     rec.medical += 1;
@@ -516,8 +535,10 @@ impl<'a> Population<'a> {
         let mut scratch = lanes::Scratch::new();
         let mut counts = lanes::Counts::default();
         let mut in_crisis = self.in_crisis;
+        let referral = offset(Purpose::Referral, i64::from(week));
         let n = self.lanes.len();
         self.consulting.clear();
+        self.referral_seeds.clear();
         let mut before = Vec::new();
         let mut start = 0;
         while start < n {
@@ -546,6 +567,10 @@ impl<'a> Population<'a> {
                 &mut scratch,
                 events,
             ));
+            let keys = &self.lanes.key;
+            let new = &self.consulting[self.referral_seeds.len()..];
+            self.referral_seeds
+                .extend(new.iter().map(|&i| keys[i as usize].draw_at(referral)));
             let codes = &self.consults[start..end];
             if TRAP {
                 lanes::record_social(&mut self.recent[start..end], codes);
