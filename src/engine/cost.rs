@@ -45,7 +45,10 @@ pub const REFERRALS_PER_PATIENT_YEAR: f64 = 0.05;
 /// peak RSS per replicate is 1.2 times the bytes of its records.
 const RESULTS_OVERHEAD: f64 = 1.3;
 
-/// The no_sp history kept per patient and service week for the evaluation: a u8 and an f32.
+/// The no_sp history kept per patient and service week for the evaluation: an f32.
+const BASE_HISTORY_BYTES: f64 = 4.0;
+/// An arm's history of a touched patient per service week for the evaluation: a u8 and an
+/// f32.
 const HISTORY_BYTES: f64 = 5.0;
 
 /// Allocator and vector overhead per heap block, and small per-arm structures (link workers,
@@ -180,7 +183,7 @@ impl Plan {
         let evaluated = self.arms.iter().any(|a| a.service);
         let population = patients * bytes_per_patient(self.engine) as f64
             + if evaluated {
-                patients * weeks * HISTORY_BYTES
+                patients * weeks * BASE_HISTORY_BYTES
             } else {
                 0.0
             };

@@ -217,6 +217,9 @@ pub fn run_pcn_staffed(
         if let Some(history) = population.history.take() {
             history.recycle();
         }
+        for history in arms.iter_mut().filter_map(|arm| arm.history.take()) {
+            history.recycle();
+        }
     }
     results.sort_by_key(|(i, _, _)| *i);
     Ok(results.into_iter().map(|(_, o, f)| (o, f)).unzip())

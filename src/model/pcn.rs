@@ -179,7 +179,7 @@ impl<'a> Pcn<'a> {
             follows_twin: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
-            history: (service && keep_history).then(TouchedHistory::default),
+            history: (service && keep_history).then(TouchedHistory::new),
             practices: layout
                 .list_sizes
                 .iter()

@@ -44,11 +44,21 @@ pub trait Trace {
 
 /// Every patient's weekly consultations and wellbeing over the service weeks without social
 /// prescribing, stored week-major so that recording one week writes contiguous memory.
+///
+/// A week of a patient is one f32 ([`history_cell`]): the wellbeing, negated if the patient
+/// consulted. Wellbeing is at least 14, so the sign is free to carry the consultation, and
+/// the evaluation, whose reads of a patient's weeks are scattered through the history, reads
+/// one cache line per week rather than two.
 pub struct History {
     patients: usize,
-    /// 1 if the patient consulted that week, else 0.
-    consults: Vec<u8>,
-    wellbeing: Vec<f32>,
+    cells: Vec<f32>,
+}
+
+/// A patient's week in a [`History`]: `wellbeing` as f32, with the sign bit set if the
+/// patient consulted.
+#[inline(always)]
+pub fn history_cell(consulted: bool, wellbeing: f64) -> f32 {
+    f32::from_bits((wellbeing as f32).to_bits() | (u32::from(consulted) << 31))
 }
 
 thread_local! {
@@ -71,19 +81,13 @@ impl History {
         let len = patients * weeks as usize;
         // A spare far larger than needed (a thread that ran a large PCN, then small ones) is
         // given back to the system rather than kept resident.
-        let (mut consults, mut wellbeing) = SPARE
+        let mut cells = SPARE
             .with(|spare| spare.borrow_mut().take())
-            .filter(|h| h.consults.capacity() <= 2 * len)
-            .map_or_else(|| (Vec::new(), Vec::new()), |h| (h.consults, h.wellbeing));
-        consults.truncate(len);
-        consults.resize(len, 0);
-        wellbeing.truncate(len);
-        wellbeing.resize(len, 0.0);
-        History {
-            patients,
-            consults,
-            wellbeing,
-        }
+            .filter(|h| h.cells.capacity() <= 2 * len)
+            .map_or_else(Vec::new, |h| h.cells);
+        cells.truncate(len);
+        cells.resize(len, 0.0);
+        History { patients, cells }
     }
 
     /// Keeps the history's memory for the next [`History::new`] on this thread.
@@ -91,27 +95,21 @@ impl History {
         SPARE.with(|spare| *spare.borrow_mut() = Some(self));
     }
 
-    /// The slices for one week, for the patient loop to fill.
-    pub fn week_mut(&mut self, week: i32) -> (&mut [u8], &mut [f32]) {
+    /// The cells of one week ([`history_cell`]), for the patient loop to fill.
+    pub fn week_mut(&mut self, week: i32) -> &mut [f32] {
         let start = week as usize * self.patients;
-        let end = start + self.patients;
-        (
-            &mut self.consults[start..end],
-            &mut self.wellbeing[start..end],
-        )
+        &mut self.cells[start..start + self.patients]
     }
 }
 
 impl Trace for History {
     fn consults(&self, week: i32, patient: usize) -> (u32, u32) {
-        (
-            u32::from(self.consults[week as usize * self.patients + patient]),
-            0,
-        )
+        let cell = self.cells[week as usize * self.patients + patient];
+        (u32::from(cell.is_sign_negative()), 0)
     }
 
     fn wellbeing(&self, week: i32, patient: usize) -> f64 {
-        f64::from(self.wellbeing[week as usize * self.patients + patient])
+        f64::from(self.cells[week as usize * self.patients + patient].abs())
     }
 }
 
@@ -128,7 +126,39 @@ pub struct TouchedHistory {
     wellbeing: Vec<f32>,
 }
 
+thread_local! {
+    /// The memory of the arms' records this thread finished with, for the next ones
+    /// ([`TouchedHistory::recycle`]): each grows to megabytes over a run, by reallocation.
+    static SPARE_TOUCHED: RefCell<Vec<TouchedHistory>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records a thread keeps for reuse: one per arm of a scenario, generously.
+const SPARE_TOUCHED_KEPT: usize = 8;
+
 impl TouchedHistory {
+    /// An empty record, in memory this thread's earlier records left if there is some.
+    pub fn new() -> TouchedHistory {
+        let mut h = SPARE_TOUCHED
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_default();
+        h.week_start.clear();
+        h.week_slots.clear();
+        h.current = 0;
+        h.consults.clear();
+        h.wellbeing.clear();
+        h
+    }
+
+    /// Keeps the record's memory for a later [`TouchedHistory::new`] on this thread.
+    pub fn recycle(self) {
+        SPARE_TOUCHED.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            if spare.len() < SPARE_TOUCHED_KEPT {
+                spare.push(self);
+            }
+        });
+    }
+
     /// Opens the next week's block with an entry for each of `slots` already-touched patients.
     pub fn begin_week(&mut self, slots: usize) {
         self.current = self.consults.len();
@@ -318,25 +348,24 @@ mod tests {
     fn a_recycled_history_has_the_shape_asked_for_and_records_each_week() {
         let mut used = History::new(3, 4);
         for w in 0..4 {
-            let (c, wb) = used.week_mut(w);
-            c.fill(1);
-            wb.fill(42.0);
+            used.week_mut(w).fill(history_cell(true, 42.0));
         }
         used.recycle();
         for (patients, weeks) in [(3, 4), (2, 3), (5, 4), (2, 20)] {
             let mut fresh = History::new(patients, weeks);
-            assert_eq!(fresh.consults.len(), patients * weeks as usize);
-            assert_eq!(fresh.wellbeing.len(), patients * weeks as usize);
+            assert_eq!(fresh.cells.len(), patients * weeks as usize);
             for w in 0..weeks as i32 {
-                let (c, wb) = fresh.week_mut(w);
-                assert_eq!((c.len(), wb.len()), (patients, patients));
-                c.fill(w as u8);
-                wb.fill(w as f32 + 0.5);
+                let cells = fresh.week_mut(w);
+                assert_eq!(cells.len(), patients);
+                for (i, cell) in cells.iter_mut().enumerate() {
+                    *cell = history_cell((w + i as i32) % 2 == 1, f64::from(w) + 14.5);
+                }
             }
             for w in 0..weeks as i32 {
                 for i in 0..patients {
-                    assert_eq!(fresh.consults(w, i), (w as u32, 0));
-                    assert_eq!(fresh.wellbeing(w, i), f64::from(w) + 0.5);
+                    let consulted = (w + i as i32) % 2 == 1;
+                    assert_eq!(fresh.consults(w, i), (u32::from(consulted), 0));
+                    assert_eq!(fresh.wellbeing(w, i), f64::from(w) + 14.5);
                 }
             }
             fresh.recycle();
@@ -344,12 +373,38 @@ mod tests {
     }
 
     #[test]
+    fn a_touched_record_in_recycled_memory_starts_empty() {
+        let mut used = TouchedHistory::new();
+        used.begin_week(0);
+        used.push(true, 60.0);
+        used.begin_week(1);
+        used.set(0, false, 61.0);
+        used.recycle();
+        let mut fresh = TouchedHistory::new();
+        assert_eq!(fresh.cell(0, 0), None);
+        fresh.begin_week(0);
+        fresh.push(false, 40.0);
+        assert_eq!(fresh.cell(0, 0), Some(0));
+        assert_eq!((fresh.consults[0], fresh.wellbeing[0]), (0, 40.0));
+        assert_eq!(fresh.cell(1, 0), None);
+    }
+
+    #[test]
+    fn a_cell_keeps_the_consultation_and_the_wellbeing_as_f32() {
+        for w in [14.0, 14.000_001, 50.123_456_789, 69.999, 70.0] {
+            for consulted in [false, true] {
+                let cell = history_cell(consulted, w);
+                assert_eq!(cell.is_sign_negative(), consulted);
+                assert_eq!(cell.abs(), w as f32);
+            }
+        }
+    }
+
+    #[test]
     fn windows_split_the_referral_week() {
         let mut base = History::new(2, 200);
         for w in 0..200 {
-            let (c, wb) = base.week_mut(w);
-            c.fill(1);
-            wb.fill(50.0);
+            base.week_mut(w).fill(history_cell(true, 50.0));
         }
         // Patient 1 is touched in week 100: its own record takes over from then.
         let mut touched = TouchedHistory::default();

@@ -8,7 +8,9 @@ pub mod events;
 pub mod pathway;
 pub mod week;
 
-pub use evaluation::{ArmTrace, EvalTally, History, TouchedHistory, Trace, evaluate, in_cohort};
+pub use evaluation::{
+    ArmTrace, EvalTally, History, TouchedHistory, Trace, evaluate, history_cell, in_cohort,
+};
 pub use events::{Ending, Event, EventKind, EventLog, EventSink};
 pub use pathway::PathwayTally;
 pub use week::WeekRecord;

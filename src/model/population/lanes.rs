@@ -14,6 +14,7 @@
 // the indexing is unchecked and reads as the rule does.
 #![allow(clippy::needless_range_loop)]
 
+use super::super::observe::history_cell;
 use super::super::patient::{ConsultThresholds, next_wellbeing, weekly_uniform};
 use super::{MEDICAL, NO_CONSULT, SOCIAL};
 use crate::params::Params;
@@ -423,12 +424,11 @@ pub fn record_social(recent: &mut [u64], codes: &[u8]) {
     }
 }
 
-/// The evaluation's history of the week: consulted or not, and wellbeing.
+/// The evaluation's history of the week ([`history_cell`]): consulted or not, and wellbeing.
 #[inline(always)]
-pub fn record_history(consulted: &mut [u8], wellbeing_out: &mut [f32], codes: &[u8], w: &[f64]) {
-    for i in 0..codes.len().min(consulted.len()).min(wellbeing_out.len()) {
-        consulted[i] = u8::from(codes[i] != NO_CONSULT);
-        wellbeing_out[i] = w[i] as f32;
+pub fn record_history(cells: &mut [f32], codes: &[u8], w: &[f64]) {
+    for i in 0..codes.len().min(cells.len()).min(w.len()) {
+        cells[i] = history_cell(codes[i] != NO_CONSULT, w[i]);
     }
 }
 

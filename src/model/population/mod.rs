@@ -10,7 +10,7 @@
 mod lanes;
 
 use super::needs::NeedTables;
-use super::observe::{EventLog, History, WeekRecord};
+use super::observe::{EventLog, History, WeekRecord, history_cell};
 use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
 use super::pcn::Layout;
 use super::{ModelError, prefetch};
@@ -477,9 +477,8 @@ impl<'a> Population<'a> {
                 rec.in_crisis += u64::from(patient.in_crisis());
             }
             self.consults[i] = code;
-            if let Some((consults, wellbeing)) = history.as_mut() {
-                consults[i] = u8::from(code != NO_CONSULT);
-                wellbeing[i] = w as f32;
+            if let Some(cells) = history.as_mut() {
+                cells[i] = history_cell(code != NO_CONSULT, w);
             }
             if code != NO_CONSULT {
                 self.consulting.push(i as u32);
@@ -576,13 +575,8 @@ impl<'a> Population<'a> {
                 lanes::record_social(&mut self.recent[start..end], codes);
             }
             if service && let Some(h) = self.history.as_mut() {
-                let (c, w) = h.week_mut(week);
-                lanes::record_history(
-                    &mut c[start..end],
-                    &mut w[start..end],
-                    codes,
-                    &self.lanes.wellbeing[start..end],
-                );
+                let cells = &mut h.week_mut(week)[start..end];
+                lanes::record_history(cells, codes, &self.lanes.wellbeing[start..end]);
             }
             if FOLLOW {
                 self.log_block(week, start, end, &before);
