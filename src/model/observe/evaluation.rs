@@ -32,6 +32,10 @@ pub trait Trace {
         (before, after)
     }
 
+    /// Asks for the weeks [`Trace::consult_windows`] and [`Trace::wellbeing_windows`] read
+    /// around week `r` to be brought into cache (a hint; nothing by default).
+    fn prefetch_windows(&self, _patient: usize, _r: i32) {}
+
     /// Mean wellbeing over weeks r−52..r−1 (before) and r..r+51 (after).
     fn wellbeing_windows(&self, patient: usize, r: i32) -> (f64, f64) {
         let mean = |weeks: std::ops::Range<i32>| {
@@ -103,6 +107,14 @@ impl History {
 }
 
 impl Trace for History {
+    fn prefetch_windows(&self, patient: usize, r: i32) {
+        for week in (r - WINDOW_WEEKS).max(0)..r + WINDOW_WEEKS {
+            if let Some(cell) = self.cells.get(week as usize * self.patients + patient) {
+                crate::model::prefetch(cell);
+            }
+        }
+    }
+
     fn consults(&self, week: i32, patient: usize) -> (u32, u32) {
         let cell = self.cells[week as usize * self.patients + patient];
         (u32::from(cell.is_sign_negative()), 0)
@@ -304,10 +316,19 @@ pub fn evaluate(
     followup_weeks: u32,
 ) -> EvalTally {
     let mut t = EvalTally::default();
-    for r in referrals
+    let cohort: Vec<&Referral> = referrals
         .iter()
         .filter(|r| r.first_of_patient && in_cohort(r.accepted_week, weeks))
-    {
+        .collect();
+    // Each patient's weeks are scattered through the twin's history, a cache miss apiece:
+    // the next patient's are asked for while this one's are summed.
+    if let Some(first) = cohort.first() {
+        twin.prefetch_windows(first.patient as usize, first.accepted_week);
+    }
+    for (k, r) in cohort.iter().enumerate() {
+        if let Some(next) = cohort.get(k + 1) {
+            twin.prefetch_windows(next.patient as usize, next.accepted_week);
+        }
         let i = r.patient as usize;
         let week = r.accepted_week;
         let (before, after) = arm.consult_windows(i, week);
