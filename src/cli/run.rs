@@ -40,7 +40,7 @@ pub struct RunArgs {
     threads: Option<usize>,
     /// How patients' own processes are stepped: `fast` (the default: needs and crises change
     /// at scheduled events) or `reference` (every rule drawn week by week, as MODEL.md states
-    /// it; 1.7 times slower on the default scenario). They agree in distribution, not draw
+    /// it; twice as slow on the default scenario). They agree in distribution, not draw
     /// for draw.
     #[arg(long, value_name = "ENGINE", default_value = "fast", value_parser = parse_engine)]
     engine: Engine,
