@@ -129,6 +129,8 @@ pub struct Pcn<'a> {
     access: Option<GpAccess>,
     /// Scratch: this week's consultations per practice as the population made them.
     practice_demand: Vec<u32>,
+    /// Scratch: this week's GP offers to untouched patients ([`Pcn::find_untouched_offers`]).
+    untouched_offers: Vec<UntouchedOffer>,
 }
 
 /// A touched patient's id and its slot in [`Pcn::touched`], kept together so that step 1
@@ -137,6 +139,16 @@ pub struct Pcn<'a> {
 struct TouchedId {
     id: u32,
     slot: u32,
+}
+
+/// The GP's offer to an untouched patient who consulted this week, found before step 1
+/// visits the patient ([`Pcn::find_untouched_offers`]).
+#[derive(Clone, Copy, Debug)]
+struct UntouchedOffer {
+    id: u32,
+    offer: Offer,
+    /// The uniform of the patient's answer.
+    u_accept: f64,
 }
 
 /// How many touched patients ahead step 1 asks for records: enough for the misses to
@@ -197,6 +209,7 @@ impl<'a> Pcn<'a> {
                 .gp_capacity_limited()
                 .then(|| GpAccess::new(&layout.list_sizes, &population.warmup_demand, p)),
             practice_demand: Vec::new(),
+            untouched_offers: Vec::new(),
         }
     }
 
@@ -289,15 +302,15 @@ impl<'a> Pcn<'a> {
             return;
         }
         let touched_ids = std::mem::take(&mut self.touched_ids);
-        let consulting = &population.consulting;
-        let mut newly_touched = Vec::new();
+        let mut offers = std::mem::take(&mut self.untouched_offers);
+        self.find_untouched_offers(population, &mut offers);
+        let mut newly_touched = Vec::with_capacity(offers.len());
         let mut practices = PracticeCursor::new(&self.layout);
         let (mut a, mut b) = (0, 0);
         loop {
-            let (next_touched, next_consulting) = (touched_ids.get(a), consulting.get(b));
-            let touched_first = match (next_touched, next_consulting) {
+            let touched_first = match (touched_ids.get(a), offers.get(b)) {
                 (None, None) => break,
-                (Some(t), Some(c)) => t.id <= *c,
+                (Some(t), Some(o)) => t.id < o.id,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
             };
@@ -307,21 +320,16 @@ impl<'a> Pcn<'a> {
                     self.prefetch_touched(ahead, population);
                 }
                 a += 1;
-                if next_consulting == Some(&t.id) {
-                    b += 1;
-                }
                 let practice = practices.of(&self.layout, t.id);
                 self.live_touched(t, practice, week, population, rec);
             } else {
-                let c = consulting[b];
-                let seed = population.referral_seeds[b];
+                let o = offers[b];
                 b += 1;
-                let practice = practices.of(&self.layout, c);
-                if self.consider_untouched(c, seed, practice, week, population, rec) {
-                    newly_touched.push(self.touched_id(c));
-                }
+                self.refer_untouched(o.id, (o.offer, o.u_accept), week, population, rec);
+                newly_touched.push(self.touched_id(o.id));
             }
         }
+        self.untouched_offers = offers;
         self.touched_ids = merge_sorted(touched_ids, &newly_touched);
     }
 
@@ -473,10 +481,39 @@ impl<'a> Pcn<'a> {
         }
     }
 
+    /// Step 1's GP offers to untouched patients this week, ascending by id, into `out`.
+    ///
+    /// Whether the GP offers an untouched patient a referral depends on the consultation, the
+    /// practice's buy-in (which step 1 does not change) and the patient's own draws, not on
+    /// any other patient's week. So one pass over the week's consultations finds the few
+    /// offers, and step 1 merges only those with the touched patients, in id order as MODEL.md
+    /// §3 has it. Merging every consultation instead costs a branch the processor guesses
+    /// wrong about every other time.
+    fn find_untouched_offers(&self, population: &Population, out: &mut Vec<UntouchedOffer>) {
+        out.clear();
+        let weeks = offer_weeks(self.p);
+        let mut practices = PracticeCursor::new(&self.layout);
+        for (&i, &seed) in population.consulting.iter().zip(&population.referral_seeds) {
+            if self.slot_of[i as usize] != NO_SLOT {
+                continue;
+            }
+            let practice = practices.of(&self.layout, i);
+            let consultation = consultation(population.consults[i as usize]);
+            let who = (seed, population.recent_social(i as usize, weeks));
+            if let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who) {
+                out.push(UntouchedOffer {
+                    id: i,
+                    offer,
+                    u_accept,
+                });
+            }
+        }
+    }
+
     /// An untouched patient consulted: the GP may offer a referral, which touches the patient.
-    /// Returns whether it did. Kept lean and inline: it runs for every consultation of the week.
+    /// Returns whether it did. `seed` is the patient's referral seed of the week
+    /// ([`Population::referral_seeds`]).
     #[inline(always)]
-    /// `seed` is the patient's referral seed of the week ([`Population::referral_seeds`]).
     fn consider_untouched(
         &mut self,
         i: u32,
