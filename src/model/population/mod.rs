@@ -183,8 +183,9 @@ pub struct Population<'a> {
     pub consults: Vec<u8>,
     /// Ids of the patients who consulted this week, ascending.
     pub consulting: Vec<u32>,
-    /// The seed of each consulting patient's referral stream this week
-    /// (`key.draw(Purpose::Referral, week)`), in the order of `consulting`. Every arm's GP
+    /// The seed of each consulting patient's referral stream this service week
+    /// (`key.draw(Purpose::Referral, week)`), in the order of `consulting`; empty in warm-up
+    /// weeks, when there are no arms. Every arm's GP
     /// offer to an untouched patient starts from it: hashed once here, while the patient's key
     /// is in cache, rather than by each arm from the patient's record.
     pub referral_seeds: Vec<u64>,
@@ -566,10 +567,13 @@ impl<'a> Population<'a> {
                 &mut scratch,
                 events,
             ));
-            let keys = &self.lanes.key;
-            let new = &self.consulting[self.referral_seeds.len()..];
-            self.referral_seeds
-                .extend(new.iter().map(|&i| keys[i as usize].draw_at(referral)));
+            // Only service weeks have arms to make offers.
+            if service {
+                let keys = &self.lanes.key;
+                let new = &self.consulting[self.referral_seeds.len()..];
+                self.referral_seeds
+                    .extend(new.iter().map(|&i| keys[i as usize].draw_at(referral)));
+            }
             let codes = &self.consults[start..end];
             if TRAP {
                 lanes::record_social(&mut self.recent[start..end], codes);
