@@ -447,6 +447,7 @@ impl<'a> Pcn<'a> {
             patient.live_as_twin(&population.twin(i as usize));
             consultation(twin_code)
         } else {
+            debug_assert!(population.twin(i as usize).activation == patient.a0);
             let twin = (population.twin_wellbeing(i as usize), patient.a0);
             let consultation = population.live_own(patient, week);
             replace_in_sums(rec, twin, twin_code, patient, consultation, p);
@@ -493,6 +494,7 @@ impl<'a> Pcn<'a> {
         out.clear();
         let weeks = offer_weeks(self.p);
         let mut practices = PracticeCursor::new(&self.layout);
+        debug_assert_eq!(population.consulting.len(), population.referral_seeds.len());
         for (&i, &seed) in population.consulting.iter().zip(&population.referral_seeds) {
             if self.slot_of[i as usize] != NO_SLOT {
                 continue;

@@ -185,9 +185,9 @@ pub struct Population<'a> {
     pub consulting: Vec<u32>,
     /// The seed of each consulting patient's referral stream this service week
     /// (`key.draw(Purpose::Referral, week)`), in the order of `consulting`; empty in warm-up
-    /// weeks, when there are no arms. Every arm's GP
-    /// offer to an untouched patient starts from it: hashed once here, while the patient's key
-    /// is in cache, rather than by each arm from the patient's record.
+    /// weeks, when there are no arms. Every arm's GP offer to an untouched patient starts from
+    /// it: hashed once here, while the patient's key is in cache, rather than by each arm from
+    /// the patient's record.
     pub referral_seeds: Vec<u64>,
     /// This week's patient-level sums (consultations, wellbeing, activation).
     pub record: WeekRecord,
