@@ -340,15 +340,22 @@ impl<'a> Pcn<'a> {
         let touched_ids = std::mem::take(&mut self.touched_ids);
         let mut newly_touched = Vec::new();
         let mut practices = PracticeCursor::new(&self.layout);
+        // The index in `population.consulting` (and its referral seeds) of the next patient who
+        // consulted: patients are visited in id order, as that list is.
+        let mut consulting = 0;
         for i in 0..population.len() as u32 {
             let practice = practices.of(&self.layout, i);
+            let consulted = population.consults[i as usize] != NO_CONSULT;
+            let index = consulting;
+            if consulted {
+                debug_assert_eq!(population.consulting.get(index), Some(&i));
+                consulting += 1;
+            }
             let referred = if self.slot_of[i as usize] != NO_SLOT {
                 self.live_touched(self.touched_id(i), practice, week, population, rec);
                 false
-            } else if population.consults[i as usize] != NO_CONSULT {
-                let seed = population
-                    .key(i as usize)
-                    .draw(Purpose::Referral, i64::from(week));
+            } else if consulted {
+                let seed = population.referral_seeds[index];
                 self.consider_untouched(i, seed, practice, week, population, rec)
             } else {
                 self.consider_other_routes_untouched(i, week, population, rec)

@@ -319,12 +319,6 @@ impl<'a> Population<'a> {
         }
     }
 
-    /// Patient `i`'s key, the root of its random streams.
-    #[inline]
-    pub fn key(&self, i: usize) -> Key {
-        self.patients[i].key
-    }
-
     /// MODEL.md §9.1's `n_recent` of an untouched patient `i` over `weeks` weeks, for the GP's
     /// referral offer (§6.4), without copying the whole patient. Nothing is read when no week
     /// is counted.
