@@ -308,7 +308,7 @@ pub fn check_memory(
         human_bytes(units),
         thousands(cost.patients_per_pcn),
         thousands(cost.weeks),
-        human_bytes(cost.unit_bytes),
+        human_bytes(cost.unit_bytes()),
         thousands(replicates),
         if replicates == 1 { "" } else { "s" },
         human_bytes(results),

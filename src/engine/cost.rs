@@ -62,8 +62,6 @@ const LARGEST_KEPT: usize = 8;
 /// The estimated cost of running a [`Plan`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Cost {
-    /// Bytes one (replicate, PCN) unit of the largest PCN holds while it runs.
-    pub unit_bytes: f64,
     /// Bytes a unit of each of the largest PCNs holds, largest first (0 past the last PCN):
     /// units running at once are counted as the largest ones, which bounds the peak without
     /// counting every unit as the largest PCN (all England's largest is 5.5 times its mean).
@@ -92,13 +90,18 @@ impl Cost {
         self.units_memory(threads, runs) + self.results_memory(threads, runs)
     }
 
+    /// Bytes one (replicate, PCN) unit of the largest PCN holds while it runs.
+    pub fn unit_bytes(&self) -> f64 {
+        self.largest_units[0]
+    }
+
     /// Memory of the (replicate, PCN) units running at once, at most: the largest units, each
     /// PCN's as many times as there are replicates (and runs) that may run it at once.
     pub fn units_memory(&self, threads: u64, runs: u64) -> f64 {
         let mut left = self.units_at_once(threads, runs);
         let copies = self.replicates.saturating_mul(runs.max(1)).max(1);
         let mut total = 0.0;
-        let mut smallest = self.unit_bytes;
+        let mut smallest = self.unit_bytes();
         for &bytes in self.largest_units.iter().take_while(|&&b| b > 0.0) {
             let n = left.min(copies);
             total += n as f64 * bytes;
@@ -153,7 +156,6 @@ impl Plan {
         Cost {
             // Populations are built one group at a time; the largest is what counts, and all
             // groups have the same size.
-            unit_bytes: largest_units[0],
             largest_units,
             pcn_outcome_bytes: arm_count * outcome,
             // The merged outcome, and every PCN's place tallies (kept for results by place).
@@ -266,12 +268,19 @@ mod tests {
         assert!(peak > 1e12, "{peak}");
     }
 
+    /// A PCN of 5,000 patients and one of 80,000 in two practices.
+    fn small_and_large() -> (PcnPlan, PcnPlan) {
+        (
+            PcnPlan::synthetic(0, Layout::new(vec![5_000], None)),
+            PcnPlan::synthetic(1, Layout::new(vec![40_000, 40_000], None)),
+        )
+    }
+
     #[test]
     fn unequal_pcns_cost_their_largest_unit_and_their_summed_work() {
         let mut plan = default_plan();
         plan.replicates = 1;
-        let small = PcnPlan::synthetic(0, Layout::new(vec![5_000], None));
-        let large = PcnPlan::synthetic(1, Layout::new(vec![40_000, 40_000], None));
+        let (small, large) = small_and_large();
         plan.pcns = vec![small.clone(), large.clone()];
         let both = plan.cost();
         plan.pcns = vec![large];
@@ -279,8 +288,8 @@ mod tests {
         plan.pcns = vec![small];
         let small_only = plan.cost();
         assert_eq!(both.patients_per_pcn, 80_000);
-        assert_eq!(both.unit_bytes, large_only.unit_bytes);
-        assert!(small_only.unit_bytes < large_only.unit_bytes);
+        assert_eq!(both.unit_bytes(), large_only.unit_bytes());
+        assert!(small_only.unit_bytes() < large_only.unit_bytes());
         let work = large_only.patient_weeks + small_only.patient_weeks;
         assert!((both.patient_weeks - work).abs() < 1e-6 * work);
     }
@@ -289,8 +298,7 @@ mod tests {
     fn units_at_once_are_counted_as_the_largest_units_not_all_as_the_largest() {
         let mut plan = default_plan();
         plan.replicates = 1;
-        let small = PcnPlan::synthetic(0, Layout::new(vec![5_000], None));
-        let large = PcnPlan::synthetic(1, Layout::new(vec![40_000, 40_000], None));
+        let (small, large) = small_and_large();
         plan.pcns = vec![small.clone(), large.clone(), small.clone()];
         let cost = plan.cost();
         let (big, little) = (cost.largest_units[0], cost.largest_units[1]);

@@ -499,7 +499,6 @@ impl<'a> Pcn<'a> {
     /// wrong about every other time.
     fn find_untouched_offers(&self, population: &Population, out: &mut Vec<UntouchedOffer>) {
         out.clear();
-        let weeks = offer_weeks(self.p);
         let mut practices = PracticeCursor::new(&self.layout);
         debug_assert_eq!(population.consulting.len(), population.referral_seeds.len());
         for (&i, &seed) in population.consulting.iter().zip(&population.referral_seeds) {
@@ -507,9 +506,8 @@ impl<'a> Pcn<'a> {
                 continue;
             }
             let practice = practices.of(&self.layout, i);
-            let consultation = consultation(population.consults[i as usize]);
-            let who = (seed, population.recent_social(i as usize, weeks));
-            if let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who) {
+            if let Some((offer, u_accept)) = self.untouched_gp_offer(i, seed, practice, population)
+            {
                 out.push(UntouchedOffer {
                     id: i,
                     offer,
@@ -532,16 +530,27 @@ impl<'a> Pcn<'a> {
         population: &Population,
         rec: &mut WeekRecord,
     ) -> bool {
-        let consultation = consultation(population.consults[i as usize]);
-        let who = (
-            seed,
-            population.recent_social(i as usize, offer_weeks(self.p)),
-        );
-        let Some((offer, u_accept)) = self.gp_offer(practice, consultation, who) else {
+        let Some(offer) = self.untouched_gp_offer(i, seed, practice, population) else {
             return false;
         };
-        self.refer_untouched(i, (offer, u_accept), week, population, rec);
+        self.refer_untouched(i, offer, week, population, rec);
         true
+    }
+
+    /// The GP's offer, if any, to untouched patient `i` after this week's consultation (by a
+    /// GP of practice `practice`; `seed` is the patient's referral seed of the week), with the
+    /// uniform for the answer.
+    #[inline(always)]
+    fn untouched_gp_offer(
+        &self,
+        i: u32,
+        seed: u64,
+        practice: usize,
+        population: &Population,
+    ) -> Option<(Offer, f64)> {
+        let consultation = consultation(population.consults[i as usize]);
+        let n_recent = population.recent_social(i as usize, offer_weeks(self.p));
+        self.gp_offer(practice, consultation, (seed, n_recent))
     }
 
     /// The GP offered an untouched patient a referral: the arm takes its own copy of the
