@@ -7,8 +7,9 @@
 //! The estimate follows what the engine allocates (`replicate.rs`, `runner.rs`):
 //! - a (replicate, PCN) unit in flight holds one population at a time (every patient, this
 //!   week's consultations and, when a service arm is evaluated, the no_sp history of every
-//!   patient and week) and, for each arm, its slot table, its copies of the patients it has
-//!   touched with their history, its referrals and its weekly records;
+//!   patient over the last 53 weeks) and, for each arm, its slot table, its copies of the
+//!   patients it has touched with their history, its referrals with the evaluation's cohort,
+//!   and its weekly records;
 //! - a replicate collects its PCNs' outcomes a chunk at a time ([`super::runner::MERGE_CHUNK`])
 //!   before adding them to its total;
 //! - every replicate's merged outcome (weekly records per arm) is kept until the output is
@@ -21,13 +22,13 @@
 //! [`TOUCHED_PER_PATIENT_YEAR`] and [`REFERRALS_PER_PATIENT_YEAR`] bound what depends on the
 //! model's behaviour. Every run's manifest records the estimate beside the measured peak RSS,
 //! and `tests/integration/sizes.rs` keeps them within 25% of each other on runs of several
-//! shapes (measured: 1.02 to 1.25 times the peak, the largest for one replicate on one thread).
+//! shapes (measured: 1.11 to 1.19 times the peak on one thread, the largest for one replicate).
 
 use std::mem::size_of;
 
 use super::ArmOutcome;
 use super::{Plan, same_population};
-use crate::model::observe::{PathwayTally, WeekRecord};
+use crate::model::observe::{COHORT_ENTRY_BYTES, HISTORY_WEEKS, PathwayTally, WeekRecord};
 use crate::model::patient::Patient;
 use crate::model::population::bytes_per_patient;
 use crate::model::practice::Practice;
@@ -36,16 +37,20 @@ use crate::model::referral::Referral;
 /// Share of a PCN's patients an arm first touches (offers a referral) per year, generously:
 /// about 0.018 under `belonging` with the defaults (9% of patients in five years), more with
 /// the higher buy-in a sweep may explore. The touched share grows linearly until it saturates.
-pub const TOUCHED_PER_PATIENT_YEAR: f64 = 0.04;
+/// (It was 0.04 while the evaluation kept the whole run's no_sp history, which dominated
+/// the estimate; without it, 0.04 overestimated the default scenario's peak by 1.4 to 1.5
+/// times.)
+pub const TOUCHED_PER_PATIENT_YEAR: f64 = 0.022;
 
 /// Accepted referrals per patient per year, generously (about 0.018 under `belonging`).
-pub const REFERRALS_PER_PATIENT_YEAR: f64 = 0.05;
+pub const REFERRALS_PER_PATIENT_YEAR: f64 = 0.03;
 
 /// Allocator overhead on the results kept for output (many blocks of about 120 KB): measured
 /// peak RSS per replicate is 1.2 times the bytes of its records.
 const RESULTS_OVERHEAD: f64 = 1.3;
 
-/// The no_sp history kept per patient and service week for the evaluation: an f32.
+/// The no_sp history kept per patient and week for the evaluation (the last
+/// [`HISTORY_WEEKS`] service weeks): an f32.
 const BASE_HISTORY_BYTES: f64 = 4.0;
 /// An arm's history of a touched patient per service week for the evaluation: a u8 and an
 /// f32.
@@ -185,7 +190,7 @@ impl Plan {
         let evaluated = self.arms.iter().any(|a| a.service);
         let population = patients * bytes_per_patient(self.engine) as f64
             + if evaluated {
-                patients * weeks * BASE_HISTORY_BYTES
+                patients * weeks.min(HISTORY_WEEKS as f64) * BASE_HISTORY_BYTES
             } else {
                 0.0
             };
@@ -201,7 +206,7 @@ impl Plan {
                     let referrals = patients * REFERRALS_PER_PATIENT_YEAR * weeks / 52.0;
                     touched * (size_of::<Patient>() as f64 + 4.0)
                         + entries * HISTORY_BYTES
-                        + referrals * size_of::<Referral>() as f64
+                        + referrals * (size_of::<Referral>() + COHORT_ENTRY_BYTES) as f64
                 } else {
                     0.0
                 };
@@ -327,12 +332,17 @@ mod tests {
 
     #[test]
     fn touched_patients_grow_then_saturate() {
+        // A year touches its share of the patients, on average half a year before its end.
+        let a_year = 1000.0 * super::TOUCHED_PER_PATIENT_YEAR;
         let (touched, entries) = super::touched_patients(1000.0, 52.0);
-        assert!((touched - 40.0).abs() < 1e-9, "{touched}");
-        assert!((entries - 40.0 * 52.0 / 2.0).abs() < 1e-6, "{entries}");
-        let (touched, entries) = super::touched_patients(1000.0, 52.0 * 100.0);
+        assert!((touched - a_year).abs() < 1e-9, "{touched}");
+        assert!((entries - a_year * 52.0 / 2.0).abs() < 1e-6, "{entries}");
+        // Saturated long before the end (45 years at 0.022 a year): almost every week of
+        // every patient has an entry.
+        let weeks = 52.0 * 200.0;
+        let (touched, entries) = super::touched_patients(1000.0, weeks);
         assert_eq!(touched, 1000.0);
-        assert!(entries < 1000.0 * 5200.0 && entries > 1000.0 * 5200.0 * 0.8);
+        assert!(entries < 1000.0 * weeks && entries > 1000.0 * weeks * 0.8);
     }
 
     #[test]

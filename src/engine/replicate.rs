@@ -195,15 +195,16 @@ pub fn run_pcn_staffed(
                 (Some(own), Some(twin)) => Some((own, twin.clone())),
                 _ => None,
             };
-            let eval = match (&arm.history, &population.history) {
-                (Some(touched), Some(base)) => {
+            let eval = match (&arm.history, &arm.cohort, &population.history) {
+                (Some(touched), Some(cohort), Some(base)) => {
                     let trace = ArmTrace {
                         touched,
                         base,
                         slot_of: &arm.slot_of,
                     };
                     let followup = plan.arms[i].params.eval_followup_weeks;
-                    Some(evaluate(&arm.referrals, &trace, base, plan.weeks, followup))
+                    let (referrals, weeks) = (&arm.referrals, plan.weeks);
+                    Some(evaluate(referrals, &trace, cohort, weeks, followup))
                 }
                 _ => None,
             };

@@ -17,7 +17,9 @@ use super::asset::{
     initial_assets, opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionDraws, SessionEnd, pressure, session};
-use super::observe::{Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord};
+use super::observe::{
+    ArmTrace, Cohort, Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord,
+};
 use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, recent_count, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
@@ -110,6 +112,9 @@ pub struct Pcn<'a> {
     touched_ids: Vec<TouchedId>,
     /// The touched patients' weekly consultations and wellbeing, kept for the evaluation.
     pub history: Option<TouchedHistory>,
+    /// The evaluation's cohort, followed with the population's history as the weeks go by
+    /// (kept with `history`).
+    pub cohort: Option<Cohort>,
     pub practices: Vec<Practice>,
     pub queue: VecDeque<u32>,
     pub link_workers: Vec<LinkWorker>,
@@ -192,6 +197,7 @@ impl<'a> Pcn<'a> {
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
             history: (service && keep_history).then(TouchedHistory::new),
+            cohort: (service && keep_history).then(Cohort::default),
             practices: layout
                 .list_sizes
                 .iter()
@@ -246,7 +252,9 @@ impl<'a> Pcn<'a> {
             population.practice_demand(&self.layout, &mut self.practice_demand);
             access.begin_week(&self.practice_demand);
         }
+        let accepted_before = self.referrals.len();
         self.patients_week(week, population, &mut rec);
+        self.follow_cohort(week, accepted_before, population);
         if self.service {
             self.queue_week(week, &mut rec);
             self.link_workers_week(week, &mut rec);
@@ -258,6 +266,31 @@ impl<'a> Pcn<'a> {
         self.record_stocks(&mut rec);
         self.log_waiting(week);
         rec
+    }
+
+    /// The evaluation's cohort after step 1 (MODEL.md §7): the patients whose first referral
+    /// was accepted this week (referrals from `accepted_before` on) join it, and the week of
+    /// the twins is read for those already in it. Both read the population's history while it
+    /// still has the weeks.
+    fn follow_cohort(&mut self, week: i32, accepted_before: usize, population: &Population) {
+        let (Some(cohort), Some(touched), Some(base)) = (
+            self.cohort.as_mut(),
+            self.history.as_ref(),
+            population.history.as_ref(),
+        ) else {
+            return;
+        };
+        let arm = ArmTrace {
+            touched,
+            base,
+            slot_of: &self.slot_of,
+        };
+        for (k, r) in self.referrals.iter().enumerate().skip(accepted_before) {
+            if r.first_of_patient {
+                cohort.open((k as u32, r.patient, r.accepted_week), &arm, base);
+            }
+        }
+        cohort.week(week, base, self.p.eval_followup_weeks);
     }
 
     /// MODEL.md §9.2 after the week's consultations are all made: each practice's backlog

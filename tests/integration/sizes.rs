@@ -68,7 +68,11 @@ fn an_absurd_run_is_refused_with_a_memory_estimate_and_writes_nothing() {
     let out = tmp.path().join("out");
     let err = assert_refused_for_memory(&["run", &s(&scenario), "--out", &s(&out)]);
     assert!(err.contains("1,000,000,000 patients"), "{err}");
-    assert!(err.contains("TiB") || err.contains("PiB"), "{err}");
+    // A billion patients in a PCN: about a kilobyte each over the run, hundreds of GiB.
+    assert!(
+        err.contains("needs about 9") && err.contains("GiB of memory"),
+        "{err}"
+    );
     assert!(err.contains("practices_per_pcn"), "{err}");
     assert!(!out.exists(), "a refused run created its directory");
     assert_refused_for_memory(&["run", &s(&scenario)]);

@@ -22,40 +22,80 @@ pub trait Trace {
     /// patient's own consultation in week r (the referring one); after = the consultations the
     /// pathway generated in week r plus weeks r+1..r+51.
     fn consult_windows(&self, patient: usize, r: i32) -> (u32, u32) {
-        let total = |w: i32| {
-            let (own, generated) = self.consults(w, patient);
-            own + generated
-        };
-        let (own_r, generated_r) = self.consults(r, patient);
-        let before = (r - WINDOW_WEEKS..r).map(total).sum::<u32>() + own_r;
-        let after = generated_r + (r + 1..r + WINDOW_WEEKS).map(total).sum::<u32>();
-        (before, after)
+        (
+            self.consults_before(patient, r),
+            self.consults_after(patient, r),
+        )
     }
 
-    /// Asks for the weeks [`Trace::consult_windows`] and [`Trace::wellbeing_windows`] read
-    /// around week `r` to be brought into cache (a hint; nothing by default).
-    fn prefetch_windows(&self, _patient: usize, _r: i32) {}
+    /// The before part of [`Trace::consult_windows`]: known in week `r`.
+    fn consults_before(&self, patient: usize, r: i32) -> u32 {
+        let (own_r, _) = self.consults(r, patient);
+        (r - WINDOW_WEEKS..r)
+            .map(|w| self.consult_total(w, patient))
+            .sum::<u32>()
+            + own_r
+    }
+
+    /// The after part of [`Trace::consult_windows`]: known in week r+51.
+    fn consults_after(&self, patient: usize, r: i32) -> u32 {
+        let (_, generated_r) = self.consults(r, patient);
+        generated_r
+            + (r + 1..r + WINDOW_WEEKS)
+                .map(|w| self.consult_total(w, patient))
+                .sum::<u32>()
+    }
+
+    /// A week's consultations, the patient's own and those the pathway generated.
+    fn consult_total(&self, week: i32, patient: usize) -> u32 {
+        let (own, generated) = self.consults(week, patient);
+        own + generated
+    }
 
     /// Mean wellbeing over weeks r−52..r−1 (before) and r..r+51 (after).
     fn wellbeing_windows(&self, patient: usize, r: i32) -> (f64, f64) {
-        let mean = |weeks: std::ops::Range<i32>| {
-            let n = weeks.len() as f64;
-            weeks.map(|w| self.wellbeing(w, patient)).sum::<f64>() / n
-        };
-        (mean(r - WINDOW_WEEKS..r), mean(r..r + WINDOW_WEEKS))
+        (
+            self.wellbeing_before(patient, r),
+            self.wellbeing_after(patient, r),
+        )
+    }
+
+    /// The before part of [`Trace::wellbeing_windows`]: known in week `r`.
+    fn wellbeing_before(&self, patient: usize, r: i32) -> f64 {
+        self.wellbeing_sum(r - WINDOW_WEEKS..r, patient) / f64::from(WINDOW_WEEKS)
+    }
+
+    /// The after part of [`Trace::wellbeing_windows`]: known in week r+51.
+    fn wellbeing_after(&self, patient: usize, r: i32) -> f64 {
+        self.wellbeing_sum(r..r + WINDOW_WEEKS, patient) / f64::from(WINDOW_WEEKS)
+    }
+
+    /// Σ wellbeing over `weeks`, in week order.
+    fn wellbeing_sum(&self, weeks: std::ops::Range<i32>, patient: usize) -> f64 {
+        weeks.map(|w| self.wellbeing(w, patient)).sum::<f64>()
     }
 }
 
-/// Every patient's weekly consultations and wellbeing over the service weeks without social
-/// prescribing, stored week-major so that recording one week writes contiguous memory.
+/// Weeks a [`History`] keeps: the before window and the referral week, all an arm reads of
+/// it when it accepts a referral ([`Cohort::open`]).
+pub const HISTORY_WEEKS: usize = WINDOW_WEEKS as usize + 1;
+
+/// Every patient's weekly consultations and wellbeing without social prescribing over the
+/// last [`HISTORY_WEEKS`] service weeks, a ring of weeks stored week-major so that recording
+/// one week writes contiguous memory. The arms read what the evaluation needs of it as the
+/// weeks go by ([`Cohort`]), so no more of the run is kept.
 ///
 /// A week of a patient is one f32 ([`history_cell`]): the wellbeing, negated if the patient
 /// consulted. Wellbeing is at least 14, so the sign is free to carry the consultation, and
-/// the evaluation, whose reads of a patient's weeks are scattered through the history, reads
-/// one cache line per week rather than two.
+/// reads of a patient's weeks, scattered through the history, touch one cache line per week
+/// rather than two.
 pub struct History {
     patients: usize,
+    /// Weeks in the ring: [`HISTORY_WEEKS`], or the run's weeks if fewer.
+    rows: usize,
     cells: Vec<f32>,
+    /// The last week recorded ([`History::week_mut`]).
+    latest: i32,
 }
 
 /// A patient's week in a [`History`]: `wellbeing` as f32, with the sign bit set if the
@@ -67,22 +107,21 @@ pub fn history_cell(consulted: bool, wellbeing: f64) -> f32 {
 
 thread_local! {
     /// The memory of the last history this thread finished with, for the next one. A history
-    /// is tens of megabytes, and memory fresh from the system costs a page fault per 4 KiB
-    /// the first time it is written: about 15 ms a replicate of the default scenario, more
-    /// than recording the history itself.
+    /// is megabytes, and memory fresh from the system costs a page fault per 4 KiB the first
+    /// time it is written.
     static SPARE: RefCell<Option<History>> = const { RefCell::new(None) };
 }
 
 impl History {
-    /// A history of `patients` over `weeks`, in this thread's spare memory if it has some
-    /// ([`History::recycle`]).
+    /// A history of `patients` for a run of `weeks` service weeks, in this thread's spare
+    /// memory if it has some ([`History::recycle`]).
     ///
     /// A week's cells hold whatever the memory held until the population records that week:
-    /// every service week is recorded for every patient before the evaluation reads any, so
-    /// clearing tens of megabytes per replicate (5% of a run with one service arm) would
-    /// only be overwritten. Fresh memory starts at zero.
+    /// every week is recorded for every patient before anything reads it, so clearing the
+    /// memory would only be overwritten. Fresh memory starts at zero.
     pub fn new(patients: usize, weeks: u32) -> History {
-        let len = patients * weeks as usize;
+        let rows = HISTORY_WEEKS.min(weeks as usize);
+        let len = patients * rows;
         // A spare far larger than needed (a thread that ran a large PCN, then small ones) is
         // given back to the system rather than kept resident.
         let mut cells = SPARE
@@ -91,7 +130,12 @@ impl History {
             .map_or_else(Vec::new, |h| h.cells);
         cells.truncate(len);
         cells.resize(len, 0.0);
-        History { patients, cells }
+        History {
+            patients,
+            rows,
+            cells,
+            latest: -1,
+        }
     }
 
     /// Keeps the history's memory for the next [`History::new`] on this thread.
@@ -99,29 +143,43 @@ impl History {
         SPARE.with(|spare| *spare.borrow_mut() = Some(self));
     }
 
-    /// The cells of one week ([`history_cell`]), for the patient loop to fill.
+    /// The cells of week `week` (the last recorded, or the next), for the patient loop to
+    /// fill. A new week's replace those of the week [`HISTORY_WEEKS`] earlier.
     pub fn week_mut(&mut self, week: i32) -> &mut [f32] {
-        let start = week as usize * self.patients;
+        debug_assert!(
+            week == self.latest || week == self.latest + 1,
+            "weeks are recorded in order: week {week} after {}",
+            self.latest
+        );
+        self.latest = week;
+        let start = self.row(week) * self.patients;
         &mut self.cells[start..start + self.patients]
+    }
+
+    /// Where week `week` is in the ring; it must be one of the weeks kept.
+    #[inline(always)]
+    fn row(&self, week: i32) -> usize {
+        debug_assert!(
+            week <= self.latest && week > self.latest - self.rows as i32,
+            "week {week} is not kept (last recorded {})",
+            self.latest
+        );
+        week as usize % self.rows
+    }
+
+    #[inline(always)]
+    fn cell(&self, week: i32, patient: usize) -> f32 {
+        self.cells[self.row(week) * self.patients + patient]
     }
 }
 
 impl Trace for History {
-    fn prefetch_windows(&self, patient: usize, r: i32) {
-        for week in (r - WINDOW_WEEKS).max(0)..r + WINDOW_WEEKS {
-            if let Some(cell) = self.cells.get(week as usize * self.patients + patient) {
-                crate::model::prefetch(cell);
-            }
-        }
-    }
-
     fn consults(&self, week: i32, patient: usize) -> (u32, u32) {
-        let cell = self.cells[week as usize * self.patients + patient];
-        (u32::from(cell.is_sign_negative()), 0)
+        (u32::from(self.cell(week, patient).is_sign_negative()), 0)
     }
 
     fn wellbeing(&self, week: i32, patient: usize) -> f64 {
-        f64::from(self.cells[week as usize * self.patients + patient].abs())
+        f64::from(self.cell(week, patient).abs())
     }
 }
 
@@ -306,44 +364,126 @@ pub fn has_followup(r: i32, followup_weeks: u32, weeks: u32) -> bool {
     i64::from(r) + i64::from(followup_weeks) < i64::from(weeks)
 }
 
-/// Evaluates an arm's cohort against its no_sp twin history; the follow-up wellbeing is read
-/// `followup_weeks` after referral.
+/// An arm's evaluation cohort, followed as the weeks go by: each patient's first accepted
+/// referral from week 52 on, with what the evaluation needs of the no_sp twin and of the
+/// arm's weeks before referral, read while the population's [`History`] still has them.
+///
+/// The arm's weeks from referral on are its own record ([`TouchedHistory`]), read at the end
+/// ([`evaluate`]). Every sum is formed over the same weeks in the same order as reading a
+/// whole run's history would.
+#[derive(Debug, Default)]
+pub struct Cohort {
+    entries: Vec<CohortEntry>,
+    /// The first entry whose twin is still followed (entries are opened in week order, and
+    /// each is followed for the same number of weeks, so they close in order).
+    first_open: usize,
+}
+
+/// Bytes a [`Cohort`] holds per patient in it: for memory estimates.
+pub const COHORT_ENTRY_BYTES: usize = size_of::<CohortEntry>();
+
+/// A cohort patient: its referral, and its windows as far as they are known.
+#[derive(Clone, Copy, Debug)]
+struct CohortEntry {
+    /// Index of the referral in the arm's list.
+    referral: u32,
+    patient: u32,
+    /// The week of referral, `r`.
+    week: i32,
+    consults_before: u32,
+    wellbeing_before: f64,
+    twin_consults_before: u32,
+    twin_wellbeing_before: f64,
+    /// The twin's consultations after referral, and Σ wellbeing over weeks r.. so far.
+    twin_consults_after: u32,
+    twin_wellbeing_after_sum: f64,
+    twin_followup_start: f64,
+    twin_followup_end: f64,
+}
+
+impl Cohort {
+    /// Starts following the patient of referral `referral`, a first accepted referral in
+    /// week `r` (the week just lived), if its before window lies in the service weeks:
+    /// its windows before `r` in the arm (`arm`) and for the twin (`twin`), and the twin's
+    /// week `r`.
+    pub fn open(
+        &mut self,
+        (referral, patient, r): (u32, u32, i32),
+        arm: &impl Trace,
+        twin: &impl Trace,
+    ) {
+        if r < WINDOW_WEEKS {
+            return;
+        }
+        let i = patient as usize;
+        let (_, twin_generated_r) = twin.consults(r, i);
+        let twin_wellbeing_r = twin.wellbeing(r, i);
+        self.entries.push(CohortEntry {
+            referral,
+            patient,
+            week: r,
+            consults_before: arm.consults_before(i, r),
+            wellbeing_before: arm.wellbeing_before(i, r),
+            twin_consults_before: twin.consults_before(i, r),
+            twin_wellbeing_before: twin.wellbeing_before(i, r),
+            twin_consults_after: twin_generated_r,
+            twin_wellbeing_after_sum: twin_wellbeing_r,
+            twin_followup_start: twin_wellbeing_r,
+            twin_followup_end: f64::NAN,
+        });
+    }
+
+    /// Week `week` of the twins (just lived; `twin` has it) for the cohort patients whose
+    /// after window or follow-up week it is, `followup_weeks` after referral.
+    pub fn week(&mut self, week: i32, twin: &impl Trace, followup_weeks: u32) {
+        let last = (WINDOW_WEEKS - 1).max(followup_weeks.min(i32::MAX as u32) as i32);
+        let followup = followup_weeks as i64;
+        for e in &mut self.entries[self.first_open..] {
+            if week <= e.week {
+                break;
+            }
+            let i = e.patient as usize;
+            if week < e.week + WINDOW_WEEKS {
+                e.twin_consults_after += twin.consult_total(week, i);
+                e.twin_wellbeing_after_sum += twin.wellbeing(week, i);
+            }
+            if i64::from(week) == i64::from(e.week) + followup {
+                e.twin_followup_end = twin.wellbeing(week, i);
+            }
+        }
+        while let Some(e) = self.entries.get(self.first_open) {
+            if i64::from(week) < i64::from(e.week) + i64::from(last) {
+                break;
+            }
+            self.first_open += 1;
+        }
+    }
+}
+
+/// Evaluates an arm's cohort against its no_sp twins (MODEL.md §7): `referrals` are the arm's,
+/// `arm` its record (read from referral on), `cohort` what was followed as the run went; the
+/// follow-up wellbeing is read `followup_weeks` after referral.
 pub fn evaluate(
     referrals: &[Referral],
     arm: &impl Trace,
-    twin: &impl Trace,
+    cohort: &Cohort,
     weeks: u32,
     followup_weeks: u32,
 ) -> EvalTally {
     let mut t = EvalTally::default();
-    let cohort: Vec<&Referral> = referrals
-        .iter()
-        .filter(|r| r.first_of_patient && in_cohort(r.accepted_week, weeks))
-        .collect();
-    // Each patient's weeks are scattered through the twin's history, a cache miss apiece:
-    // the next patient's are asked for while this one's are summed.
-    if let Some(first) = cohort.first() {
-        twin.prefetch_windows(first.patient as usize, first.accepted_week);
-    }
-    for (k, r) in cohort.iter().enumerate() {
-        if let Some(next) = cohort.get(k + 1) {
-            twin.prefetch_windows(next.patient as usize, next.accepted_week);
-        }
-        let i = r.patient as usize;
-        let week = r.accepted_week;
-        let (before, after) = arm.consult_windows(i, week);
-        let (twin_before, twin_after) = twin.consult_windows(i, week);
-        let (w_before, w_after) = arm.wellbeing_windows(i, week);
-        let (tw_before, tw_after) = twin.wellbeing_windows(i, week);
+    for e in cohort.entries.iter().filter(|e| in_cohort(e.week, weeks)) {
+        let r = &referrals[e.referral as usize];
+        let i = e.patient as usize;
+        let week = e.week;
         t.cohort += 1;
-        t.consults_before += u64::from(before);
-        t.consults_after += u64::from(after);
-        t.twin_consults_before += u64::from(twin_before);
-        t.twin_consults_after += u64::from(twin_after);
-        t.wellbeing_before += w_before;
-        t.wellbeing_after += w_after;
-        t.twin_wellbeing_before += tw_before;
-        t.twin_wellbeing_after += tw_after;
+        t.consults_before += u64::from(e.consults_before);
+        t.consults_after += u64::from(arm.consults_after(i, week));
+        t.twin_consults_before += u64::from(e.twin_consults_before);
+        t.twin_consults_after += u64::from(e.twin_consults_after);
+        t.wellbeing_before += e.wellbeing_before;
+        t.wellbeing_after += arm.wellbeing_after(i, week);
+        t.twin_wellbeing_before += e.twin_wellbeing_before;
+        t.twin_wellbeing_after += e.twin_wellbeing_after_sum / f64::from(WINDOW_WEEKS);
         t.in_crisis += u64::from(r.in_crisis);
         if let Some(n) = r.n_recent {
             t.n_recent_sum += u64::from(n);
@@ -354,8 +494,8 @@ pub fn evaluate(
             t.followup += 1;
             t.followup_wellbeing_start += arm.wellbeing(week, i);
             t.followup_wellbeing_end += arm.wellbeing(later, i);
-            t.twin_followup_wellbeing_start += twin.wellbeing(week, i);
-            t.twin_followup_wellbeing_end += twin.wellbeing(later, i);
+            t.twin_followup_wellbeing_start += e.twin_followup_start;
+            t.twin_followup_wellbeing_end += e.twin_followup_end;
         }
     }
     t
@@ -424,13 +564,11 @@ mod tests {
     #[test]
     fn windows_split_the_referral_week() {
         let mut base = History::new(2, 200);
-        for w in 0..200 {
-            base.week_mut(w).fill(history_cell(true, 50.0));
-        }
         // Patient 1 is touched in week 100: its own record takes over from then.
         let mut touched = TouchedHistory::default();
         let slot_of = [u32::MAX, 0];
         for w in 0..200 {
+            base.week_mut(w).fill(history_cell(true, 50.0));
             touched.begin_week(usize::from(w > 100));
             if w == 100 {
                 touched.push(true, 50.0);
@@ -438,21 +576,196 @@ mod tests {
             } else if w > 100 {
                 touched.set(0, false, 60.0);
             }
+            let arm = ArmTrace {
+                touched: &touched,
+                base: &base,
+                slot_of: &slot_of,
+            };
+            if w == 100 {
+                // Before: 52 weeks + the referring consultation, for both.
+                assert_eq!(arm.consults_before(0, 100), 53);
+                assert_eq!(arm.consults_before(1, 100), 53);
+                assert_eq!(arm.wellbeing_before(1, 100), 50.0);
+                assert_eq!(base.consults_before(1, 100), 53);
+            }
+            if w == 100 + WINDOW_WEEKS - 1 {
+                // Untouched patient: the base record. After = generated in week r + weeks
+                // r+1..r+51.
+                assert_eq!(arm.consults_after(0, 100), 51);
+                // 2 generated in week r, then none.
+                assert_eq!(arm.consults_after(1, 100), 2);
+                let after = (50.0 + 51.0 * 60.0) / 52.0;
+                assert_eq!(arm.wellbeing_after(1, 100), after);
+                assert_eq!(base.consults_after(1, 100), 51);
+            }
         }
-        let arm = ArmTrace {
-            touched: &touched,
-            base: &base,
-            slot_of: &slot_of,
+    }
+
+    /// A whole run's weeks of patients, kept in full: what the evaluation read before it
+    /// followed its cohort as the weeks went by.
+    struct WholeRun {
+        weeks: Vec<Vec<(u32, u32, f64)>>,
+    }
+
+    impl Trace for WholeRun {
+        fn consults(&self, week: i32, patient: usize) -> (u32, u32) {
+            let (own, generated, _) = self.weeks[week as usize][patient];
+            (own, generated)
+        }
+
+        fn wellbeing(&self, week: i32, patient: usize) -> f64 {
+            self.weeks[week as usize][patient].2
+        }
+    }
+
+    /// The tally as reading whole-run histories gives it (the evaluation before [`Cohort`]).
+    fn whole_run_tally(
+        referrals: &[Referral],
+        arm: &WholeRun,
+        twin: &WholeRun,
+        weeks: u32,
+        followup_weeks: u32,
+    ) -> EvalTally {
+        let mut t = EvalTally::default();
+        for r in referrals
+            .iter()
+            .filter(|r| r.first_of_patient && in_cohort(r.accepted_week, weeks))
+        {
+            let (i, week) = (r.patient as usize, r.accepted_week);
+            let (before, after) = arm.consult_windows(i, week);
+            let (twin_before, twin_after) = twin.consult_windows(i, week);
+            let (w_before, w_after) = arm.wellbeing_windows(i, week);
+            let (tw_before, tw_after) = twin.wellbeing_windows(i, week);
+            t.cohort += 1;
+            t.consults_before += u64::from(before);
+            t.consults_after += u64::from(after);
+            t.twin_consults_before += u64::from(twin_before);
+            t.twin_consults_after += u64::from(twin_after);
+            t.wellbeing_before += w_before;
+            t.wellbeing_after += w_after;
+            t.twin_wellbeing_before += tw_before;
+            t.twin_wellbeing_after += tw_after;
+            t.in_crisis += u64::from(r.in_crisis);
+            if let Some(n) = r.n_recent {
+                t.n_recent_sum += u64::from(n);
+                t.n_recent_known += 1;
+            }
+            if has_followup(week, followup_weeks, weeks) {
+                let later = week + followup_weeks as i32;
+                t.followup += 1;
+                t.followup_wellbeing_start += arm.wellbeing(week, i);
+                t.followup_wellbeing_end += arm.wellbeing(later, i);
+                t.twin_followup_wellbeing_start += twin.wellbeing(week, i);
+                t.twin_followup_wellbeing_end += twin.wellbeing(later, i);
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn following_the_cohort_week_by_week_gives_what_whole_histories_give() {
+        use crate::model::referral::{Attendance, Outcome, Route};
+        use crate::rng::{Key, Purpose};
+        let (patients, weeks) = (40usize, 300u32);
+        let key = Key::root(5);
+        let word = |i: usize, w: i32| key.child(i as u64).draw(Purpose::PatientInit, w.into());
+        // Each patient is referred once or twice, at varied weeks; touched at the first.
+        let mut referrals = Vec::new();
+        for w in 0..weeks as i32 {
+            for i in 0..patients {
+                let first = referrals.iter().all(|r: &Referral| r.patient != i as u32);
+                let due = word(i, w) % 97 == 0 && (first || w % 3 == 0);
+                if due {
+                    referrals.push(Referral {
+                        patient: i as u32,
+                        accepted_week: w,
+                        inappropriate: false,
+                        route: Route::Gp,
+                        in_crisis: w % 2 == 0,
+                        n_recent: (w % 5 == 0).then_some(w as u32 % 7),
+                        first_of_patient: first,
+                        first_session_week: None,
+                        sessions: 0,
+                        outcome: Outcome::Pending,
+                        attendance: Attendance::NotConnected,
+                    });
+                }
+            }
+        }
+        let touched_week = |i: usize| {
+            referrals
+                .iter()
+                .find(|r| r.patient == i as u32)
+                .map(|r| r.accepted_week)
         };
-        // Untouched patient: the base record. After = generated in week r + weeks r+1..r+51.
-        assert_eq!(arm.consult_windows(0, 100), (53, 51));
-        // Before: 52 weeks + the referring consultation; after: 2 generated in week r, then none.
-        assert_eq!(arm.consult_windows(1, 100), (53, 2));
-        assert_eq!(
-            arm.wellbeing_windows(1, 100),
-            (50.0, (50.0 + 51.0 * 60.0) / 52.0)
-        );
-        assert_eq!(base.consult_windows(1, 100), (53, 51));
+        for followup in [4, 52, 80] {
+            let mut base = History::new(patients, weeks);
+            let mut touched = TouchedHistory::default();
+            let mut slot_of = vec![u32::MAX; patients];
+            let mut order = Vec::new();
+            let mut cohort = Cohort::default();
+            let mut twin_run = WholeRun { weeks: Vec::new() };
+            let mut arm_run = WholeRun { weeks: Vec::new() };
+            for w in 0..weeks as i32 {
+                let mut twin_week = Vec::new();
+                let cells = base.week_mut(w);
+                for (i, cell) in cells.iter_mut().enumerate() {
+                    let x = word(i, w + 1000);
+                    let consulted = x % 5 == 0;
+                    let wellbeing = 14.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 56.0;
+                    *cell = history_cell(consulted, wellbeing);
+                    twin_week.push((u32::from(consulted), 0, f64::from(cell.abs())));
+                }
+                touched.begin_week(order.len());
+                let mut arm_week = twin_week.clone();
+                for i in 0..patients {
+                    if touched_week(i) == Some(w) {
+                        slot_of[i] = order.len() as u32;
+                        order.push(i);
+                        let (own, _, wellbeing) = twin_week[i];
+                        touched.push(own == 1, wellbeing);
+                    }
+                }
+                for (slot, &i) in order.iter().enumerate() {
+                    let x = word(i, w + 2000);
+                    // The touched patient's own weeks differ from its twin's from the week
+                    // after touching; in the week of touching, only by what was generated.
+                    let (own, wellbeing) = if touched_week(i) == Some(w) {
+                        (twin_week[i].0 == 1, twin_week[i].2)
+                    } else {
+                        (x % 3 == 0, f64::from((20.0 + (x % 50) as f64) as f32))
+                    };
+                    touched.set(slot, own, wellbeing);
+                    let generated = (x >> 8) as u32 % 3;
+                    touched.add_generated(slot, generated);
+                    arm_week[i] = (u32::from(own), generated, wellbeing);
+                }
+                twin_run.weeks.push(twin_week);
+                arm_run.weeks.push(arm_week);
+                let arm = ArmTrace {
+                    touched: &touched,
+                    base: &base,
+                    slot_of: &slot_of,
+                };
+                for (k, r) in referrals.iter().enumerate() {
+                    if r.accepted_week == w && r.first_of_patient {
+                        cohort.open((k as u32, r.patient, w), &arm, &base);
+                    }
+                }
+                cohort.week(w, &base, followup);
+            }
+            let arm = ArmTrace {
+                touched: &touched,
+                base: &base,
+                slot_of: &slot_of,
+            };
+            let got = evaluate(&referrals, &arm, &cohort, weeks, followup);
+            let expected = whole_run_tally(&referrals, &arm_run, &twin_run, weeks, followup);
+            assert!(got.cohort > 10 && got.followup > 5, "{got:?}");
+            assert_eq!(got, expected, "follow-up {followup}");
+            // The entries whose windows closed in the run were let go of.
+            assert!(cohort.first_open > 0);
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ pub mod pathway;
 pub mod week;
 
 pub use evaluation::{
-    ArmTrace, EvalTally, History, TouchedHistory, Trace, evaluate, history_cell, in_cohort,
+    ArmTrace, COHORT_ENTRY_BYTES, Cohort, EvalTally, HISTORY_WEEKS, History, TouchedHistory, Trace,
+    evaluate, history_cell, in_cohort,
 };
 pub use events::{Ending, Event, EventKind, EventLog, EventSink};
 pub use pathway::PathwayTally;

@@ -75,39 +75,28 @@ fn close(a: f64, b: f64) -> bool {
 fn events_of_every_patient_add_up_to_the_weekly_records_and_histories() {
     let plan = busy_plan();
     let everyone: Vec<u32> = (0..plan.patients() as u32).collect();
-    // The arm's consultations per patient and week (own + generated), from its history.
-    let mut consults: Vec<Vec<Vec<u32>>> = Vec::new();
-    let last = plan.weeks as i32 - 1;
+    // The arm's consultations per patient and week (own + generated), from its history,
+    // read each week while the population's history still has the week.
+    let mut consults: Vec<Vec<Vec<u32>>> = vec![Vec::new(); plan.arms.len()];
     let (outcomes, logs) = run_pcn_following(&plan, 0, 0, &everyone, &mut |week, pop, arms| {
-        if week != last {
-            return;
-        }
         let Some(base) = pop.history.as_ref() else {
             return;
         };
-        consults = arms
-            .iter()
-            .map(|pcn| {
-                let Some(touched) = pcn.history.as_ref() else {
-                    return Vec::new();
-                };
-                let trace = ArmTrace {
-                    touched,
-                    base,
-                    slot_of: &pcn.slot_of,
-                };
-                (0..plan.weeks as i32)
-                    .map(|w| {
-                        (0..everyone.len())
-                            .map(|i| {
-                                let (own, generated) = trace.consults(w, i);
-                                own + generated
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        for (pcn, weeks) in arms.iter().zip(&mut consults) {
+            let Some(touched) = pcn.history.as_ref() else {
+                continue;
+            };
+            let trace = ArmTrace {
+                touched,
+                base,
+                slot_of: &pcn.slot_of,
+            };
+            let of_week = (0..everyone.len()).map(|i| {
+                let (own, generated) = trace.consults(week, i);
+                own + generated
+            });
+            weeks.push(of_week.collect());
+        }
     })
     .expect("runs");
     let twin_weeks = &outcomes[0].weekly;
