@@ -472,33 +472,72 @@ pub fn evaluate(
 ) -> EvalTally {
     let mut t = EvalTally::default();
     for e in cohort.entries.iter().filter(|e| in_cohort(e.week, weeks)) {
-        let r = &referrals[e.referral as usize];
-        let i = e.patient as usize;
-        let week = e.week;
-        t.cohort += 1;
-        t.consults_before += u64::from(e.consults_before);
-        t.consults_after += u64::from(arm.consults_after(i, week));
-        t.twin_consults_before += u64::from(e.twin_consults_before);
-        t.twin_consults_after += u64::from(e.twin_consults_after);
-        t.wellbeing_before += e.wellbeing_before;
-        t.wellbeing_after += arm.wellbeing_after(i, week);
-        t.twin_wellbeing_before += e.twin_wellbeing_before;
-        t.twin_wellbeing_after += e.twin_wellbeing_after_sum / f64::from(WINDOW_WEEKS);
-        t.in_crisis += u64::from(r.in_crisis);
-        if let Some(n) = r.n_recent {
-            t.n_recent_sum += u64::from(n);
-            t.n_recent_known += 1;
-        }
-        if has_followup(week, followup_weeks, weeks) {
+        let (i, week) = (e.patient as usize, e.week);
+        let followup = has_followup(week, followup_weeks, weeks).then(|| {
             let later = week + followup_weeks as i32;
-            t.followup += 1;
-            t.followup_wellbeing_start += arm.wellbeing(week, i);
-            t.followup_wellbeing_end += arm.wellbeing(later, i);
-            t.twin_followup_wellbeing_start += e.twin_followup_start;
-            t.twin_followup_wellbeing_end += e.twin_followup_end;
-        }
+            [
+                arm.wellbeing(week, i),
+                arm.wellbeing(later, i),
+                e.twin_followup_start,
+                e.twin_followup_end,
+            ]
+        });
+        let windows = Windows {
+            consults: [
+                e.consults_before,
+                arm.consults_after(i, week),
+                e.twin_consults_before,
+                e.twin_consults_after,
+            ],
+            wellbeing: [
+                e.wellbeing_before,
+                arm.wellbeing_after(i, week),
+                e.twin_wellbeing_before,
+                e.twin_wellbeing_after_sum / f64::from(WINDOW_WEEKS),
+            ],
+            followup,
+        };
+        t.add_patient(&windows, &referrals[e.referral as usize]);
     }
     t
+}
+
+/// A cohort patient's windows: consultations and mean wellbeing before and after referral in
+/// the arm, then for the twin; and, if its follow-up week is a service week, its wellbeing in
+/// the referral week and at follow-up in the arm, then for the twin.
+struct Windows {
+    consults: [u32; 4],
+    wellbeing: [f64; 4],
+    followup: Option<[f64; 4]>,
+}
+
+impl EvalTally {
+    /// Adds a cohort patient, with its `windows` and its referral `r`.
+    fn add_patient(&mut self, windows: &Windows, r: &Referral) {
+        let [before, after, twin_before, twin_after] = windows.consults;
+        let [w_before, w_after, tw_before, tw_after] = windows.wellbeing;
+        self.cohort += 1;
+        self.consults_before += u64::from(before);
+        self.consults_after += u64::from(after);
+        self.twin_consults_before += u64::from(twin_before);
+        self.twin_consults_after += u64::from(twin_after);
+        self.wellbeing_before += w_before;
+        self.wellbeing_after += w_after;
+        self.twin_wellbeing_before += tw_before;
+        self.twin_wellbeing_after += tw_after;
+        self.in_crisis += u64::from(r.in_crisis);
+        if let Some(n) = r.n_recent {
+            self.n_recent_sum += u64::from(n);
+            self.n_recent_known += 1;
+        }
+        if let Some([start, end, twin_start, twin_end]) = windows.followup {
+            self.followup += 1;
+            self.followup_wellbeing_start += start;
+            self.followup_wellbeing_end += end;
+            self.twin_followup_wellbeing_start += twin_start;
+            self.twin_followup_wellbeing_end += twin_end;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -636,28 +675,21 @@ mod tests {
             let (twin_before, twin_after) = twin.consult_windows(i, week);
             let (w_before, w_after) = arm.wellbeing_windows(i, week);
             let (tw_before, tw_after) = twin.wellbeing_windows(i, week);
-            t.cohort += 1;
-            t.consults_before += u64::from(before);
-            t.consults_after += u64::from(after);
-            t.twin_consults_before += u64::from(twin_before);
-            t.twin_consults_after += u64::from(twin_after);
-            t.wellbeing_before += w_before;
-            t.wellbeing_after += w_after;
-            t.twin_wellbeing_before += tw_before;
-            t.twin_wellbeing_after += tw_after;
-            t.in_crisis += u64::from(r.in_crisis);
-            if let Some(n) = r.n_recent {
-                t.n_recent_sum += u64::from(n);
-                t.n_recent_known += 1;
-            }
-            if has_followup(week, followup_weeks, weeks) {
+            let followup = has_followup(week, followup_weeks, weeks).then(|| {
                 let later = week + followup_weeks as i32;
-                t.followup += 1;
-                t.followup_wellbeing_start += arm.wellbeing(week, i);
-                t.followup_wellbeing_end += arm.wellbeing(later, i);
-                t.twin_followup_wellbeing_start += twin.wellbeing(week, i);
-                t.twin_followup_wellbeing_end += twin.wellbeing(later, i);
-            }
+                [
+                    arm.wellbeing(week, i),
+                    arm.wellbeing(later, i),
+                    twin.wellbeing(week, i),
+                    twin.wellbeing(later, i),
+                ]
+            });
+            let windows = Windows {
+                consults: [before, after, twin_before, twin_after],
+                wellbeing: [w_before, w_after, tw_before, tw_after],
+                followup,
+            };
+            t.add_patient(&windows, r);
         }
         t
     }
