@@ -14,8 +14,16 @@
 //! - `arm_cost`: the shared population alone (no_sp) and no_sp with one service arm each: the
 //!   difference is what that arm costs on top of the population;
 //! - `engines`: one replicate, four arms, one thread, with the fast engine (the default, as in
-//!   every other group) and with `--engine reference`.
+//!   every other group) and with `--engine reference`;
+//! - `cpu_reference_1_thread` and `cpu_arm_cost`: `reference_1_thread` and `arm_cost` measured
+//!   in the process's CPU time instead of wall-clock time ([`cpu_time`]): on a shared virtual
+//!   machine, where other guests take the cores now and then, the way to compare two versions.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::ProcessCpuTime;
+use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sprx::engine::runner::{run_replicates, with_threads};
 use sprx::engine::{Engine, Plan};
@@ -33,15 +41,20 @@ fn run(plan: &Plan, threads: usize, replicates: &[u32]) {
         .expect("runs");
 }
 
+/// One replicate of the reference scenario, four arms, one thread, as group `name`.
+fn one_thread<M: Measurement>(c: &mut Criterion<M>, name: &str) {
+    let plan = Plan::reference(1);
+    let mut one = c.benchmark_group(name);
+    one.sample_size(10);
+    one.throughput(Throughput::Elements(population_weeks(&plan)));
+    one.bench_function("replicate", |b| b.iter(|| run(&plan, 1, &[0])));
+    one.finish();
+}
+
 fn reference(c: &mut Criterion) {
     let plan = Plan::reference(2);
     let per_replicate = population_weeks(&plan);
-
-    let mut one = c.benchmark_group("reference_1_thread");
-    one.sample_size(10);
-    one.throughput(Throughput::Elements(per_replicate));
-    one.bench_function("replicate", |b| b.iter(|| run(&plan, 1, &[0])));
-    one.finish();
+    one_thread(c, "reference_1_thread");
 
     let mut two = c.benchmark_group("reference_2_threads");
     two.sample_size(10);
@@ -65,8 +78,13 @@ fn pcns_of_one_replicate(c: &mut Criterion) {
 }
 
 fn arm_cost(c: &mut Criterion) {
+    arm_cost_as(c, "arm_cost");
+}
+
+/// The shared population alone and with each service arm, as group `name`.
+fn arm_cost_as<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let reference = Plan::reference(1);
-    let mut group = c.benchmark_group("arm_cost");
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.throughput(Throughput::Elements(population_weeks(&reference)));
     let with_arms = |names: &[&str]| {
@@ -99,5 +117,18 @@ fn engines(c: &mut Criterion) {
     group.finish();
 }
 
+fn cpu_reference(c: &mut Criterion<ProcessCpuTime>) {
+    one_thread(c, "cpu_reference_1_thread");
+}
+
+fn cpu_arm_cost(c: &mut Criterion<ProcessCpuTime>) {
+    arm_cost_as(c, "cpu_arm_cost");
+}
+
 criterion_group!(benches, reference, pcns_of_one_replicate, arm_cost, engines);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ProcessCpuTime::default());
+    targets = cpu_reference, cpu_arm_cost
+}
+criterion_main!(benches, cpu);
