@@ -8,8 +8,8 @@
 //! - a (replicate, PCN) unit in flight holds one population at a time (every patient, this
 //!   week's consultations and, when a service arm is evaluated, the no_sp history of every
 //!   patient over the last 53 weeks) and, for each arm, its slot table, its copies of the
-//!   patients it has touched with their history, its referrals with the evaluation's cohort,
-//!   and its weekly records;
+//!   patients it has touched with their week for the evaluation, its referrals with the
+//!   evaluation's cohort, and its weekly records;
 //! - a replicate collects its PCNs' outcomes a chunk at a time ([`super::runner::MERGE_CHUNK`])
 //!   before adding them to its total;
 //! - every replicate's merged outcome (weekly records per arm) is kept until the output is
@@ -52,9 +52,8 @@ const RESULTS_OVERHEAD: f64 = 1.3;
 /// The no_sp history kept per patient and week for the evaluation (the last
 /// [`HISTORY_WEEKS`] service weeks): an f32.
 const BASE_HISTORY_BYTES: f64 = 4.0;
-/// An arm's history of a touched patient per service week for the evaluation: a u8 and an
-/// f32.
-const HISTORY_BYTES: f64 = 5.0;
+/// An arm's week of a touched patient for the evaluation: a u8 and an f32.
+const TOUCHED_WEEK_BYTES: f64 = 5.0;
 
 /// Allocator and vector overhead per heap block, and small per-arm structures (link workers,
 /// assets, the queue), counted generously.
@@ -202,10 +201,9 @@ impl Plan {
                 let practices = practices * size_of::<Practice>() as f64;
                 let slots = patients * 4.0;
                 let service = if arm.service {
-                    let (touched, entries) = touched_patients(patients, weeks);
+                    let touched = touched_patients(patients, weeks);
                     let referrals = patients * REFERRALS_PER_PATIENT_YEAR * weeks / 52.0;
-                    touched * (size_of::<Patient>() as f64 + 4.0)
-                        + entries * HISTORY_BYTES
+                    touched * (size_of::<Patient>() as f64 + 4.0 + TOUCHED_WEEK_BYTES)
                         + referrals * (size_of::<Referral>() + COHORT_ENTRY_BYTES) as f64
                 } else {
                     0.0
@@ -217,18 +215,10 @@ impl Plan {
     }
 }
 
-/// Patients an arm has touched by the end of `weeks`, and the entries of their history (one per
-/// touched patient and week from the week of touching): linear growth at
+/// Patients an arm has touched by the end of `weeks`: linear growth at
 /// [`TOUCHED_PER_PATIENT_YEAR`] until every patient is touched.
-fn touched_patients(patients: f64, weeks: f64) -> (f64, f64) {
-    let per_week = TOUCHED_PER_PATIENT_YEAR / 52.0;
-    let saturated = 1.0 / per_week;
-    let entries = if weeks <= saturated {
-        per_week * weeks * weeks / 2.0
-    } else {
-        weeks - saturated / 2.0
-    };
-    (patients * (per_week * weeks).min(1.0), patients * entries)
+fn touched_patients(patients: f64, weeks: f64) -> f64 {
+    patients * (TOUCHED_PER_PATIENT_YEAR / 52.0 * weeks).min(1.0)
 }
 
 /// The wait histogram every arm outcome carries.
@@ -332,17 +322,11 @@ mod tests {
 
     #[test]
     fn touched_patients_grow_then_saturate() {
-        // A year touches its share of the patients, on average half a year before its end.
         let a_year = 1000.0 * super::TOUCHED_PER_PATIENT_YEAR;
-        let (touched, entries) = super::touched_patients(1000.0, 52.0);
-        assert!((touched - a_year).abs() < 1e-9, "{touched}");
-        assert!((entries - a_year * 52.0 / 2.0).abs() < 1e-6, "{entries}");
-        // Saturated long before the end (45 years at 0.022 a year): almost every week of
-        // every patient has an entry.
-        let weeks = 52.0 * 200.0;
-        let (touched, entries) = super::touched_patients(1000.0, weeks);
-        assert_eq!(touched, 1000.0);
-        assert!(entries < 1000.0 * weeks && entries > 1000.0 * weeks * 0.8);
+        assert!((super::touched_patients(1000.0, 52.0) - a_year).abs() < 1e-9);
+        assert!((super::touched_patients(1000.0, 104.0) - 2.0 * a_year).abs() < 1e-9);
+        // Saturated long before the end: 45 years at 0.022 a year.
+        assert_eq!(super::touched_patients(1000.0, 52.0 * 200.0), 1000.0);
     }
 
     #[test]

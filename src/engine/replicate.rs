@@ -7,7 +7,7 @@ use super::ArmOutcome;
 use super::{EngineError, Plan, allocation, same_population};
 use crate::model::link_worker;
 use crate::model::needs::NeedTables;
-use crate::model::observe::{ArmTrace, EventLog, PathwayTally, WeekRecord, evaluate};
+use crate::model::observe::{EventLog, PathwayTally, WeekRecord, evaluate};
 use crate::model::pcn::Pcn;
 use crate::model::population::Population;
 use crate::rng::Key;
@@ -195,19 +195,10 @@ pub fn run_pcn_staffed(
                 (Some(own), Some(twin)) => Some((own, twin.clone())),
                 _ => None,
             };
-            let eval = match (&arm.history, &arm.cohort, &population.history) {
-                (Some(touched), Some(cohort), Some(base)) => {
-                    let trace = ArmTrace {
-                        touched,
-                        base,
-                        slot_of: &arm.slot_of,
-                    };
-                    let followup = plan.arms[i].params.eval_followup_weeks;
-                    let (referrals, weeks) = (&arm.referrals, plan.weeks);
-                    Some(evaluate(referrals, &trace, cohort, weeks, followup))
-                }
-                _ => None,
-            };
+            let eval = arm.cohort.as_ref().map(|cohort| {
+                let followup = plan.arms[i].params.eval_followup_weeks;
+                evaluate(&arm.referrals, cohort, plan.weeks, followup)
+            });
             let outcome = ArmOutcome {
                 weekly,
                 pathway: PathwayTally::from_referrals(&arm.referrals),
@@ -216,9 +207,6 @@ pub fn run_pcn_staffed(
             results.push((i, outcome, followed));
         }
         if let Some(history) = population.history.take() {
-            history.recycle();
-        }
-        for history in arms.iter_mut().filter_map(|arm| arm.history.take()) {
             history.recycle();
         }
     }

@@ -17,9 +17,7 @@ use super::asset::{
     initial_assets, opening_probability, scaled_asset_counts,
 };
 use super::link_worker::{CaseEntry, LinkWorker, SessionDraws, SessionEnd, pressure, session};
-use super::observe::{
-    ArmTrace, Cohort, Ending, EventKind, EventLog, EventSink, TouchedHistory, WeekRecord,
-};
+use super::observe::{Cohort, Ending, EventKind, EventLog, EventSink, TouchedWeek, WeekRecord};
 use super::patient::{Consultation, NO_REFERRAL, Pathway, Patient, recent_count, saturating_gain};
 use super::population::{NO_CONSULT, Population, consultation};
 use super::practice::Practice;
@@ -110,10 +108,9 @@ pub struct Pcn<'a> {
     pub slot_of: Vec<u32>,
     /// The touched patients, by ascending id: the order in which step 1 visits them.
     touched_ids: Vec<TouchedId>,
-    /// The touched patients' weekly consultations and wellbeing, kept for the evaluation.
-    pub history: Option<TouchedHistory>,
-    /// The evaluation's cohort, followed with the population's history as the weeks go by
-    /// (kept with `history`).
+    /// The touched patients' consultations and wellbeing of the week, for the evaluation.
+    pub this_week: Option<TouchedWeek>,
+    /// The evaluation's cohort, followed week by week (kept with `this_week`).
     pub cohort: Option<Cohort>,
     pub practices: Vec<Practice>,
     pub queue: VecDeque<u32>,
@@ -196,7 +193,7 @@ impl<'a> Pcn<'a> {
             follows_twin: Vec::new(),
             slot_of: vec![NO_SLOT; layout.patients()],
             touched_ids: Vec::new(),
-            history: (service && keep_history).then(TouchedHistory::new),
+            this_week: (service && keep_history).then(TouchedWeek::default),
             cohort: (service && keep_history).then(Cohort::default),
             practices: layout
                 .list_sizes
@@ -254,7 +251,6 @@ impl<'a> Pcn<'a> {
         }
         let accepted_before = self.referrals.len();
         self.patients_week(week, population, &mut rec);
-        self.follow_cohort(week, accepted_before, population);
         if self.service {
             self.queue_week(week, &mut rec);
             self.link_workers_week(week, &mut rec);
@@ -262,35 +258,33 @@ impl<'a> Pcn<'a> {
             self.staff_week(week, &mut rec);
             self.practices_week(week);
         }
+        self.follow_cohort(week, accepted_before, population);
         self.record_access(&mut rec);
         self.record_stocks(&mut rec);
         self.log_waiting(week);
         rec
     }
 
-    /// The evaluation's cohort after step 1 (MODEL.md §7): the patients whose first referral
-    /// was accepted this week (referrals from `accepted_before` on) join it, and the week of
-    /// the twins is read for those already in it. Both read the population's history while it
-    /// still has the weeks.
+    /// The evaluation's cohort at the end of the week (MODEL.md §7), when every consultation
+    /// the week generated is counted: the patients whose first referral was accepted this week
+    /// (in step 1: referrals from `accepted_before` on) join it, and the week is added for
+    /// those already in it, the arm's and the twin's. The twins' weeks are read from the
+    /// population's history while it still has them.
     fn follow_cohort(&mut self, week: i32, accepted_before: usize, population: &Population) {
-        let (Some(cohort), Some(touched), Some(base)) = (
+        let (Some(cohort), Some(arm), Some(twin)) = (
             self.cohort.as_mut(),
-            self.history.as_ref(),
+            self.this_week.as_ref(),
             population.history.as_ref(),
         ) else {
             return;
         };
-        let arm = ArmTrace {
-            touched,
-            base,
-            slot_of: &self.slot_of,
-        };
         for (k, r) in self.referrals.iter().enumerate().skip(accepted_before) {
             if r.first_of_patient {
-                cohort.open((k as u32, r.patient, r.accepted_week), &arm, base);
+                let slot = self.slot_of[r.patient as usize];
+                cohort.open((k as u32, r), slot, arm, twin);
             }
         }
-        cohort.week(week, base, self.p.eval_followup_weeks);
+        cohort.week(week, arm, twin, self.p.eval_followup_weeks);
     }
 
     /// MODEL.md §9.2 after the week's consultations are all made: each practice's backlog
@@ -327,7 +321,7 @@ impl<'a> Pcn<'a> {
         if !self.service {
             return;
         }
-        if let Some(h) = self.history.as_mut() {
+        if let Some(h) = self.this_week.as_mut() {
             h.begin_week(self.touched.len());
         }
         if self.p.other_routes_open() {
@@ -448,7 +442,7 @@ impl<'a> Pcn<'a> {
         self.slot_of[i as usize] = self.touched.len() as u32;
         self.touched.push(patient);
         self.follows_twin.push(true);
-        if let Some(h) = self.history.as_mut() {
+        if let Some(h) = self.this_week.as_mut() {
             h.push(consulted, patient.wellbeing);
         }
     }
@@ -500,7 +494,7 @@ impl<'a> Pcn<'a> {
         if let Some(log) = self.events.as_mut() {
             log.lived(week, i, before, patient, consultation);
         }
-        if let Some(h) = self.history.as_mut() {
+        if let Some(h) = self.this_week.as_mut() {
             h.set(slot, consultation != Consultation::None, patient.wellbeing);
         }
         if !patient.can_be_referred(week) {
@@ -720,7 +714,7 @@ impl<'a> Pcn<'a> {
             touched,
             follows_twin,
             slot_of,
-            history,
+            this_week,
             referrals,
             link_workers,
             practices,
@@ -791,8 +785,8 @@ impl<'a> Pcn<'a> {
                     let gp = access
                         .as_mut()
                         .map(|a| (a, layout.practice_of(case.patient)));
-                    let history = history.as_mut();
-                    count_generated(rec, history, events, who, patient, generated, gp);
+                    let this_week = this_week.as_mut();
+                    count_generated(rec, this_week, events, who, patient, generated, gp);
                 }
                 let ending = match report.end {
                     SessionEnd::Continue => return true,
@@ -836,7 +830,7 @@ impl<'a> Pcn<'a> {
         let Pcn {
             touched,
             slot_of,
-            history,
+            this_week,
             referrals,
             assets,
             assets_by_category,
@@ -903,7 +897,7 @@ impl<'a> Pcn<'a> {
                         let gp = access.as_mut().map(|a| (a, layout.practice_of(id)));
                         count_generated(
                             rec,
-                            history.as_mut(),
+                            this_week.as_mut(),
                             events,
                             (week, id, slot),
                             patient,
@@ -1242,7 +1236,7 @@ fn returns_to_gp(patient: &Patient, week: i32, p: &Params) -> bool {
 /// with limited GP capacity, `access` holds the patient's practice's demand (MODEL.md §9.2).
 fn count_generated(
     rec: &mut WeekRecord,
-    history: Option<&mut TouchedHistory>,
+    this_week: Option<&mut TouchedWeek>,
     events: &mut Option<EventLog>,
     (week, id, slot): (i32, u32, usize),
     patient: &Patient,
@@ -1255,7 +1249,7 @@ fn count_generated(
     rec.generated += u64::from(n);
     events.record(week, id, || EventKind::Generated { consultations: n });
     rec.q_consults[usize::from(patient.q)] += u64::from(n);
-    if let Some(h) = history {
+    if let Some(h) = this_week {
         h.add_generated(slot, n);
     }
 }

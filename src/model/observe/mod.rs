@@ -9,7 +9,7 @@ pub mod pathway;
 pub mod week;
 
 pub use evaluation::{
-    ArmTrace, COHORT_ENTRY_BYTES, Cohort, EvalTally, HISTORY_WEEKS, History, TouchedHistory, Trace,
+    ArmWeek, COHORT_ENTRY_BYTES, Cohort, EvalTally, HISTORY_WEEKS, History, TouchedWeek, Trace,
     evaluate, history_cell, in_cohort,
 };
 pub use events::{Ending, Event, EventKind, EventLog, EventSink};

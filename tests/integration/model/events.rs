@@ -4,7 +4,7 @@
 //! missing or misplaced emit point fails here. Following patients changes no result.
 
 use sprx::engine::replicate::{run_pcn, run_pcn_following};
-use sprx::model::observe::{ArmTrace, Ending, Event, EventKind, Trace, WeekRecord};
+use sprx::model::observe::{ArmWeek, Ending, Event, EventKind, WeekRecord};
 use sprx::model::patient::Consultation;
 use sprx::params::{NEED_COUNT, Preset};
 
@@ -75,24 +75,24 @@ fn close(a: f64, b: f64) -> bool {
 fn events_of_every_patient_add_up_to_the_weekly_records_and_histories() {
     let plan = busy_plan();
     let everyone: Vec<u32> = (0..plan.patients() as u32).collect();
-    // The arm's consultations per patient and week (own + generated), from its history,
-    // read each week while the population's history still has the week.
+    // The arm's consultations per patient and week (own + generated), read at the end of
+    // each week from the arm's week (touched patients) and the population's (the others).
     let mut consults: Vec<Vec<Vec<u32>>> = vec![Vec::new(); plan.arms.len()];
-    let (outcomes, logs) = run_pcn_following(&plan, 0, 0, &everyone, &mut |week, pop, arms| {
+    let (outcomes, logs) = run_pcn_following(&plan, 0, 0, &everyone, &mut |_, pop, arms| {
         let Some(base) = pop.history.as_ref() else {
             return;
         };
         for (pcn, weeks) in arms.iter().zip(&mut consults) {
-            let Some(touched) = pcn.history.as_ref() else {
+            let Some(touched) = pcn.this_week.as_ref() else {
                 continue;
             };
-            let trace = ArmTrace {
+            let arm = ArmWeek {
                 touched,
                 base,
                 slot_of: &pcn.slot_of,
             };
             let of_week = (0..everyone.len()).map(|i| {
-                let (own, generated) = trace.consults(week, i);
+                let (own, generated) = arm.consults(i);
                 own + generated
             });
             weeks.push(of_week.collect());
