@@ -171,15 +171,50 @@ impl History {
     fn cell(&self, week: i32, patient: usize) -> f32 {
         self.cells[self.row(week) * self.patients + patient]
     }
+
+    /// The cells of week `week`, one per patient ([`history_cell`]); it must be one of the
+    /// weeks kept.
+    #[inline(always)]
+    pub fn week(&self, week: i32) -> &[f32] {
+        let start = self.row(week) * self.patients;
+        &self.cells[start..start + self.patients]
+    }
+
+    /// The before window of a patient referred in week `r`, the week last recorded: its
+    /// consultations and mean wellbeing as [`Trace::consults_before`] and
+    /// [`Trace::wellbeing_before`] give them, in one pass over its 52 cells. They lie in as
+    /// many cache lines, far apart; stepping through the ring's rows without a division per
+    /// week lets their loads overlap.
+    pub fn before_window(&self, patient: usize, r: i32) -> (u32, f64) {
+        let mut row = self.row(r - WINDOW_WEEKS);
+        let (mut consults, mut wellbeing) = (0u32, 0.0f64);
+        for _ in 0..WINDOW_WEEKS {
+            let (consulted, w) = read_cell(self.cells[row * self.patients + patient]);
+            consults += consulted;
+            wellbeing += w;
+            row += 1;
+            if row == self.rows {
+                row = 0;
+            }
+        }
+        let (own_r, _) = read_cell(self.cell(r, patient));
+        (consults + own_r, wellbeing / f64::from(WINDOW_WEEKS))
+    }
+}
+
+/// A [`History`] cell read back: (whether the patient consulted, its wellbeing).
+#[inline(always)]
+pub fn read_cell(cell: f32) -> (u32, f64) {
+    (u32::from(cell.is_sign_negative()), f64::from(cell.abs()))
 }
 
 impl Trace for History {
     fn consults(&self, week: i32, patient: usize) -> (u32, u32) {
-        (u32::from(self.cell(week, patient).is_sign_negative()), 0)
+        (read_cell(self.cell(week, patient)).0, 0)
     }
 
     fn wellbeing(&self, week: i32, patient: usize) -> f64 {
-        f64::from(self.cell(week, patient).abs())
+        read_cell(self.cell(week, patient)).1
     }
 }
 
@@ -398,7 +433,7 @@ impl Cohort {
         (k, referral): (u32, &Referral),
         slot: u32,
         arm: &TouchedWeek,
-        twin: &impl Trace,
+        twin: &History,
     ) {
         let r = referral.accepted_week;
         if r < WINDOW_WEEKS {
@@ -407,8 +442,9 @@ impl Cohort {
         let (patient, i) = (referral.patient, referral.patient as usize);
         let ((own_r, generated_r), wellbeing_r) =
             (arm.consults(slot as usize), arm.wellbeing(slot as usize));
-        let ((twin_own_r, twin_generated_r), twin_wellbeing_r) =
-            (twin.consults(r, i), twin.wellbeing(r, i));
+        // The population generates no consultations: the twin's week r adds none after.
+        let (twin_own_r, twin_wellbeing_r) = read_cell(twin.week(r)[i]);
+        let (consults_before, wellbeing_before) = twin.before_window(i, r);
         debug_assert!(
             own_r == twin_own_r && wellbeing_r == twin_wellbeing_r,
             "patient {patient} referred in week {r} did not live its twin's week"
@@ -418,11 +454,11 @@ impl Cohort {
             patient,
             slot,
             week: r,
-            consults_before: twin.consults_before(i, r),
-            wellbeing_before: twin.wellbeing_before(i, r),
+            consults_before,
+            wellbeing_before,
             consults_after: generated_r,
             wellbeing_after_sum: wellbeing_r,
-            twin_consults_after: twin_generated_r,
+            twin_consults_after: 0,
             twin_wellbeing_after_sum: twin_wellbeing_r,
             followup_start: wellbeing_r,
             followup_end: f64::NAN,
@@ -434,24 +470,26 @@ impl Cohort {
     /// Week `week` (just lived, all of it) for the cohort patients whose after window or
     /// follow-up week it is, `followup_weeks` after referral: in the arm (`arm`) and for the
     /// twins (`twin`, which has the week).
-    pub fn week(&mut self, week: i32, arm: &TouchedWeek, twin: &impl Trace, followup_weeks: u32) {
+    pub fn week(&mut self, week: i32, arm: &TouchedWeek, twin: &History, followup_weeks: u32) {
         let last = (WINDOW_WEEKS - 1).max(followup_weeks.min(i32::MAX as u32) as i32);
         let followup = followup_weeks as i64;
+        let twins = twin.week(week);
         for e in &mut self.entries[self.first_open..] {
             if week <= e.week {
                 break;
             }
-            let (i, slot) = (e.patient as usize, e.slot as usize);
+            let (twin_consulted, twin_wellbeing) = read_cell(twins[e.patient as usize]);
+            let slot = e.slot as usize;
             if week < e.week + WINDOW_WEEKS {
                 let (own, generated) = arm.consults(slot);
                 e.consults_after += own + generated;
                 e.wellbeing_after_sum += arm.wellbeing(slot);
-                e.twin_consults_after += twin.consult_total(week, i);
-                e.twin_wellbeing_after_sum += twin.wellbeing(week, i);
+                e.twin_consults_after += twin_consulted;
+                e.twin_wellbeing_after_sum += twin_wellbeing;
             }
             if i64::from(week) == i64::from(e.week) + followup {
                 e.followup_end = arm.wellbeing(slot);
-                e.twin_followup_end = twin.wellbeing(week, i);
+                e.twin_followup_end = twin_wellbeing;
             }
         }
         while let Some(e) = self.entries.get(self.first_open) {
@@ -599,6 +637,23 @@ mod tests {
                 assert_eq!(base.consults_after(0, 100), 25);
                 let mean = (100..152).map(|w| f64::from(w) + 14.0).sum::<f64>() / 52.0;
                 assert_eq!(base.wellbeing_after(0, 100), mean);
+            }
+        }
+    }
+
+    #[test]
+    fn the_before_window_in_one_pass_is_what_the_trace_gives_as_the_ring_wraps() {
+        let mut base = History::new(3, 300);
+        for w in 0..300 {
+            for (i, cell) in base.week_mut(w).iter_mut().enumerate() {
+                let x = (w as usize * 7 + i * 13) % 17;
+                *cell = history_cell(x.is_multiple_of(3), 14.0 + x as f64 * 3.3);
+            }
+            if w >= WINDOW_WEEKS {
+                for i in 0..3 {
+                    let expected = (base.consults_before(i, w), base.wellbeing_before(i, w));
+                    assert_eq!(base.before_window(i, w), expected, "week {w}, patient {i}");
+                }
             }
         }
     }
