@@ -22,7 +22,7 @@
 //! [`TOUCHED_PER_PATIENT_YEAR`] and [`REFERRALS_PER_PATIENT_YEAR`] bound what depends on the
 //! model's behaviour. Every run's manifest records the estimate beside the measured peak RSS,
 //! and `tests/integration/sizes.rs` keeps them within 25% of each other on runs of several
-//! shapes (measured: 1.11 to 1.19 times the peak on one thread, the largest for one replicate).
+//! shapes (measured: 1.07 to 1.16 times the peak on one thread).
 
 use std::mem::size_of;
 
