@@ -19,14 +19,21 @@ pub mod referral;
 /// early lets their cache misses overlap instead of following one another.
 #[inline(always)]
 pub(crate) fn prefetch<T>(x: &T) {
+    prefetch_bytes(x, size_of::<T>());
+}
+
+/// [`prefetch`] of the first `size` bytes of `x` only (at most its size): for a record of
+/// which a loop reads only the head.
+#[inline(always)]
+pub(crate) fn prefetch_bytes<T>(x: &T, size: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // Every cache line the value touches: one a line apart from its first byte, and the
-        // line of its last byte (a record not aligned to lines spans one more than its size).
+        // Every cache line the bytes touch: one a line apart from the first byte, and the
+        // line of the last byte (bytes not aligned to lines span one more line than their size).
         const LINE: usize = 64;
         let first = std::ptr::from_ref(x).cast::<i8>();
-        let size = size_of::<T>();
+        let size = size.min(size_of::<T>());
         let mut at = 0;
         while at < size {
             // SAFETY: SSE, which has the prefetch instruction, is part of every x86-64
@@ -39,7 +46,7 @@ pub(crate) fn prefetch<T>(x: &T) {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(size.saturating_sub(1))) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+    let _ = (x, size);
 }
 
 /// Why the model could not set up a population from a parameter set.

@@ -39,46 +39,59 @@ pub enum Consultation {
 /// Marker for "no referral" in [`Patient::referral`].
 pub const NO_REFERRAL: u32 = u32::MAX;
 
+/// A patient's record. Its fields are laid out by hand: `#[repr(C)]` keeps the order, and
+/// the alignment starts each record on a cache line. The first line holds everything the
+/// population's events read and write of an untouched patient (its key, needs and their
+/// schedule, crisis, and what the wellbeing target and consultation rates are made of), so an
+/// event costs one line of memory, not the two or three a record straddling lines would. The
+/// second line holds what only the arms and the warm-up read.
 #[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
 pub struct Patient {
+    // First cache line: the events' fields.
     /// Root of this patient's random streams; the same in every arm (common random numbers).
     pub key: Key,
     /// Frailty `f`: consultation propensity, mean 1.
     pub frailty: f64,
     /// `f·p_med0·g[q]`, fixed for life, kept so the weekly draw does not recompute it.
     pub p_med: f64,
-    /// Capacity `c` (time, money, caring duties, transport), 0-1.
-    pub capacity: f64,
     /// Baseline wellbeing `w_base` [WEMWBS points].
     pub w_base: f64,
-    /// Wellbeing `w` [WEMWBS points, 14-70].
-    pub wellbeing: f64,
-    /// Baseline activation `a0`, 0-1.
-    pub a0: f64,
     /// Activation `a`, 0-1.
     pub activation: f64,
-    /// Trust in the service `τ`, 0-1.
-    pub trust: f64,
-    /// First week in which a new referral may be offered.
-    pub cooldown_until: i32,
-    /// Index of the patient's current or last referral, or [`NO_REFERRAL`].
-    pub referral: u32,
-    /// Deprivation quintile, 0-based (0 = q1, most deprived).
-    pub q: u8,
-    pub needs: NeedSet,
-    pub pathway: Pathway,
-    /// Category + 1 of the asset attended last week, 0 if none (MODEL.md §6.6 `attended` flag).
-    pub attended: u8,
-    /// Weeks of crisis still to run, 0 = none (MODEL.md §9.1 `crisis_left`).
-    pub crisis_left: u16,
-    /// The patient's own social consultations, one bit per week, bit 0 = the week last lived
-    /// (MODEL.md §9.1: `n_recent` is read from it; generated consultations never enter it).
-    pub recent_social: u64,
     /// Fast engine only: the week of each need's next change ([`super::needs::need_events`]).
     pub next_change: [i16; NEED_COUNT],
     /// Fast engine only: the week the next crisis starts, [`NEVER`] while one is under way.
     pub next_crisis: i16,
+    /// Weeks of crisis still to run, 0 = none (MODEL.md §9.1 `crisis_left`).
+    pub crisis_left: u16,
+    pub needs: NeedSet,
+    /// Deprivation quintile, 0-based (0 = q1, most deprived).
+    pub q: u8,
+    pub pathway: Pathway,
+    /// Category + 1 of the asset attended last week, 0 if none (MODEL.md §6.6 `attended` flag).
+    pub attended: u8,
+    /// Index of the patient's current or last referral, or [`NO_REFERRAL`].
+    pub referral: u32,
+    // Second cache line.
+    /// Capacity `c` (time, money, caring duties, transport), 0-1.
+    pub capacity: f64,
+    /// Wellbeing `w` [WEMWBS points, 14-70].
+    pub wellbeing: f64,
+    /// Baseline activation `a0`, 0-1.
+    pub a0: f64,
+    /// Trust in the service `τ`, 0-1.
+    pub trust: f64,
+    /// The patient's own social consultations, one bit per week, bit 0 = the week last lived
+    /// (MODEL.md §9.1: `n_recent` is read from it; generated consultations never enter it).
+    pub recent_social: u64,
+    /// First week in which a new referral may be offered.
+    pub cooldown_until: i32,
 }
+
+/// The bytes of a [`Patient`] the population's events touch: its first cache line.
+pub const EVENT_BYTES: usize = std::mem::offset_of!(Patient, capacity);
+const _: () = assert!(EVENT_BYTES <= 64 && size_of::<Patient>() == 128);
 
 /// A week's consultation probabilities of a patient before the low-wellbeing term (MODEL.md
 /// §6.3), in the fast engine: they change only when needs, crises or activation do, so the
@@ -434,17 +447,25 @@ impl Patient {
     }
 
     /// The week of a patient whose own processes are, draw for draw, those of `twin` (the
-    /// population's copy, already stepped this week): its needs, crisis, wellbeing and
-    /// consultation history become the twin's. What the service changes (trust, pathway,
-    /// cooldown, referral) stays the patient's own; activation and the attendance flag are
-    /// equal to the twin's as long as the patient has never been on a caseload.
+    /// population's record, already stepped this week, with its wellbeing `wellbeing` and, if
+    /// the population keeps it apart, its consultation history `recent`): its needs, crisis,
+    /// wellbeing and consultation history become the twin's. What the service changes (trust,
+    /// pathway, cooldown, referral) stays the patient's own; activation and the attendance flag
+    /// are equal to the twin's as long as the patient has never been on a caseload.
+    ///
+    /// Without `recent` the history is left as it is: the fast engine then keeps no history
+    /// (nothing reads it), and the copy's is the twin's initial one, as neither changes it.
+    /// So of the twin's record only the first cache line is read ([`EVENT_BYTES`]).
     #[inline]
-    pub fn live_as_twin(&mut self, twin: &Patient) {
+    pub fn live_as_twin(&mut self, twin: &Patient, wellbeing: f64, recent: Option<u64>) {
         debug_assert!(self.activation == twin.activation && self.attended == twin.attended);
-        self.wellbeing = twin.wellbeing;
+        debug_assert!(recent.is_some() || self.recent_social == twin.recent_social);
+        self.wellbeing = wellbeing;
         self.needs = twin.needs;
         self.crisis_left = twin.crisis_left;
-        self.recent_social = twin.recent_social;
+        if let Some(recent) = recent {
+            self.recent_social = recent;
+        }
         self.next_change = twin.next_change;
         self.next_crisis = twin.next_crisis;
     }

@@ -508,7 +508,7 @@ impl<'a> Pcn<'a> {
         let before = (patient.needs, patient.crisis_left);
         let twin_code = population.consults[i as usize];
         let consultation = if self.follows_twin[slot] {
-            patient.live_as_twin(&population.twin(i as usize));
+            population.follow_twin(i as usize, patient);
             consultation(twin_code)
         } else {
             debug_assert!(population.twin(i as usize).activation == patient.a0);

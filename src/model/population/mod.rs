@@ -11,9 +11,9 @@ mod lanes;
 
 use super::needs::NeedTables;
 use super::observe::{EventLog, History, WeekRecord, history_cell};
-use super::patient::{Consultation, Patient, PatientDistributions, quintile_cdf};
+use super::patient::{Consultation, EVENT_BYTES, Patient, PatientDistributions, quintile_cdf};
 use super::pcn::Layout;
-use super::{ModelError, prefetch};
+use super::{ModelError, prefetch, prefetch_bytes};
 use crate::params::Params;
 use crate::rng::{EntityKind, Key, Purpose, offset};
 use lanes::{Lanes, Scheduled, Step};
@@ -111,10 +111,11 @@ fn events_due<const TRAP: bool>(
     tables: &NeedTables,
 ) {
     // The due patients' records are scattered through memory; asking for all of them first
-    // lets the processor fetch them together rather than one miss after another.
+    // lets the processor fetch them together rather than one miss after another. The events
+    // read only the record's first line ([`EVENT_BYTES`]).
     for &i in due {
         if let Some(patient) = patients.get(i as usize) {
-            prefetch(patient);
+            prefetch_bytes(patient, EVENT_BYTES);
         }
     }
     for &i in due {
@@ -319,6 +320,17 @@ impl<'a> Population<'a> {
         }
     }
 
+    /// Brings an arm's copy of patient `i` that still follows its twin to the twin's state
+    /// after this week ([`Patient::live_as_twin`]), reading only what the week changed.
+    #[inline]
+    pub fn follow_twin(&self, i: usize, patient: &mut Patient) {
+        let twin = &self.patients[i];
+        match self.lanes.wellbeing.get(i) {
+            Some(&w) => patient.live_as_twin(twin, w, self.recent.get(i).copied()),
+            None => patient.live_as_twin(twin, twin.wellbeing, Some(twin.recent_social)),
+        }
+    }
+
     /// MODEL.md §9.1's `n_recent` of an untouched patient `i` over `weeks` weeks, for the GP's
     /// referral offer (§6.4), without copying the whole patient. Nothing is read when no week
     /// is counted.
@@ -335,8 +347,8 @@ impl<'a> Population<'a> {
     }
 
     /// Asks for what an arm reads of patient `i`'s twin to be brought into cache: its week's
-    /// consultation and wellbeing, and its whole record if the arm's copy still follows it
-    /// (`whole`). The arm visits its touched patients in id order, scattered through the
+    /// consultation and wellbeing, and the first line of its record if the arm's copy still
+    /// follows it (`whole`; [`Population::follow_twin`] reads no more). The arm visits its touched patients in id order, scattered through the
     /// population.
     #[inline(always)]
     pub fn prefetch_twin(&self, i: usize, whole: bool) {
@@ -347,7 +359,7 @@ impl<'a> Population<'a> {
             prefetch(w);
         }
         if whole && let Some(patient) = self.patients.get(i) {
-            prefetch(patient);
+            prefetch_bytes(patient, EVENT_BYTES);
         }
     }
 
