@@ -44,7 +44,8 @@ pub const NO_REFERRAL: u32 = u32::MAX;
 /// population's events read and write of an untouched patient (its key, needs and their
 /// schedule, crisis, and what the wellbeing target and consultation rates are made of), so an
 /// event costs one line of memory, not the two or three a record straddling lines would. The
-/// second line holds what only the arms and the warm-up read.
+/// second line holds what only the arms' own weeks and the reference engine read (the fast
+/// engine keeps wellbeing and the consultation history of its untouched patients apart).
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
 pub struct Patient {

@@ -348,8 +348,8 @@ impl<'a> Population<'a> {
 
     /// Asks for what an arm reads of patient `i`'s twin to be brought into cache: its week's
     /// consultation and wellbeing, and the first line of its record if the arm's copy still
-    /// follows it (`whole`; [`Population::follow_twin`] reads no more). The arm visits its touched patients in id order, scattered through the
-    /// population.
+    /// follows it (`whole`; [`Population::follow_twin`] reads no more). The arm visits its
+    /// touched patients in id order, scattered through the population.
     #[inline(always)]
     pub fn prefetch_twin(&self, i: usize, whole: bool) {
         if let Some(code) = self.consults.get(i) {
