@@ -15,11 +15,11 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::super::observe::history_cell;
-use super::super::patient::{ConsultThresholds, next_wellbeing, weekly_uniform};
+use super::super::patient::{ConsultThresholds, WELLBEING_MAX, next_wellbeing, weekly_uniform};
 use super::{MEDICAL, NO_CONSULT, SOCIAL};
 use crate::params::Params;
 use crate::rng::normal::{Attempt, Ziggurat};
-use crate::rng::{Key, Purpose};
+use crate::rng::{Key, Purpose, threshold_u32};
 
 /// Patients per block: large enough for the vector passes, small enough that a block's
 /// buffers stay in the first-level cache.
@@ -34,17 +34,19 @@ pub struct Lanes {
     pub wellbeing: Vec<f64>,
     /// The wellbeing target (MODEL.md §6.2) for the current needs and crisis.
     pub target: Vec<f64>,
-    /// The consultation thresholds of an untouched patient (never on a caseload), by field.
-    pub medical: Vec<u64>,
-    pub any: Vec<u64>,
-    pub any_low: Vec<u64>,
+    /// The consultation thresholds of an untouched patient (never on a caseload), by field,
+    /// in 32 bits ([`narrow`]).
+    pub medical: Vec<u32>,
+    pub any: Vec<u32>,
+    pub any_low: Vec<u32>,
     /// First week something of the patient's own processes is due.
     pub next_event: Vec<i16>,
     pub q: Vec<u8>,
 }
 
 /// Bytes [`Lanes`] holds per patient.
-pub const LANE_BYTES: usize = size_of::<Key>() + 5 * size_of::<f64>() + size_of::<i16>() + 1;
+pub const LANE_BYTES: usize =
+    size_of::<Key>() + 2 * size_of::<f64>() + 3 * size_of::<u32>() + size_of::<i16>() + 1;
 
 impl Lanes {
     pub fn with_capacity(n: usize) -> Lanes {
@@ -80,11 +82,28 @@ impl Lanes {
     #[inline]
     pub fn set(&mut self, i: usize, s: Scheduled) {
         self.target[i] = s.target;
-        self.medical[i] = s.consult.medical;
-        self.any[i] = s.consult.any;
-        self.any_low[i] = s.consult.any_low;
+        self.medical[i] = narrow(s.consult.medical);
+        self.any[i] = narrow(s.consult.any);
+        self.any_low[i] = narrow(s.consult.any_low);
         self.next_event[i] = s.next_event;
     }
+}
+
+/// A consultation threshold (at most 2³²) in the 32 bits the loop keeps: 2³² becomes 2³² − 1.
+///
+/// Half the bytes of a 64-bit threshold, read by every patient-week, and compared in 32-bit
+/// vector lanes. The comparison `u < t` of the week's 32-bit uniform `u` is unchanged except
+/// for `u` = 2³² − 1 and `t` = 2³², which only a cap `consult_p_max` of 1 (within 2⁻³²) allows:
+/// [`Step::saturating`] says so, and those patient-weeks (one in 2³²) are done again exactly.
+#[inline]
+pub fn narrow(threshold: u64) -> u32 {
+    u32::try_from(threshold).unwrap_or(u32::MAX)
+}
+
+/// Whether some consultation threshold can be 2³² ([`narrow`]): only if the cap lets a
+/// probability reach 1 after rounding up to a multiple of 2⁻³².
+pub fn saturating(p: &Params) -> bool {
+    threshold_u32(p.consult_p_max) > u64::from(u32::MAX)
 }
 
 /// What a patient's events leave for the loop until the next one.
@@ -101,6 +120,9 @@ pub struct Step<'a> {
     /// The week's part of every patient's word ([`crate::rng::offset`]).
     pub draw: u64,
     pub week: i32,
+    /// Whether a threshold can be 2³² ([`saturating`]), so that the loop looks for the week's
+    /// uniforms of 2³² − 1.
+    pub saturating: bool,
     pub noise: &'a Ziggurat,
     pub p: &'a Params,
 }
@@ -175,6 +197,15 @@ impl Counts {
     }
 }
 
+/// What the loop asks of the patients' records, which it does not read itself.
+pub trait Records {
+    /// Brings the patients `due` (ids, ascending), whose events fall due this week, up to
+    /// date in their records and in `lanes`.
+    fn events_due(&mut self, due: &[u32], lanes: &mut Lanes);
+    /// Patient `i`'s consultation thresholds in full, as its record gives them now.
+    fn thresholds(&self, i: usize) -> ConsultThresholds;
+}
+
 /// What a block's week needs besides the population's arrays: where the block starts, its
 /// consultation codes (out) and the list of consulting patients (appended to).
 pub struct Block<'a> {
@@ -184,8 +215,7 @@ pub struct Block<'a> {
 }
 
 /// A block of patients' week (`start..start + codes.len()` of `lanes`): the events due,
-/// handed to `events` (the patients' ids, ascending; it brings their loop state up to date),
-/// then noise, wellbeing and the consultation code into `codes`, and the consulting
+/// handed to `records` (which brings their loop state up to date), then noise, wellbeing and the consultation code into `codes`, and the consulting
 /// patients' ids. Returns the block's counts.
 ///
 /// On x86-64 the passes are compiled three times, for AVX-512, for AVX2 and for the baseline
@@ -197,16 +227,16 @@ pub fn step_block(
     lanes: &mut Lanes,
     block: Block,
     scratch: &mut Scratch,
-    events: impl FnMut(&[u32], &mut Lanes),
+    records: &mut impl Records,
 ) -> Counts {
     match widest_vectors() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the processor has every feature the function is compiled for.
-        Vectors::Avx512 => unsafe { step_block_avx512(step, lanes, block, scratch, events) },
+        Vectors::Avx512 => unsafe { step_block_avx512(step, lanes, block, scratch, records) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above.
-        Vectors::Avx2 => unsafe { step_block_avx2(step, lanes, block, scratch, events) },
-        _ => step_block_with(step, lanes, block, scratch, events),
+        Vectors::Avx2 => unsafe { step_block_avx2(step, lanes, block, scratch, records) },
+        _ => step_block_with(step, lanes, block, scratch, records),
     }
 }
 
@@ -241,9 +271,9 @@ fn step_block_avx512(
     lanes: &mut Lanes,
     block: Block,
     scratch: &mut Scratch,
-    events: impl FnMut(&[u32], &mut Lanes),
+    records: &mut impl Records,
 ) -> Counts {
-    step_block_with(step, lanes, block, scratch, events)
+    step_block_with(step, lanes, block, scratch, records)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -253,9 +283,9 @@ fn step_block_avx2(
     lanes: &mut Lanes,
     block: Block,
     scratch: &mut Scratch,
-    events: impl FnMut(&[u32], &mut Lanes),
+    records: &mut impl Records,
 ) -> Counts {
-    step_block_with(step, lanes, block, scratch, events)
+    step_block_with(step, lanes, block, scratch, records)
 }
 
 #[inline(always)]
@@ -264,7 +294,7 @@ fn step_block_with(
     lanes: &mut Lanes,
     block: Block,
     scratch: &mut Scratch,
-    mut events: impl FnMut(&[u32], &mut Lanes),
+    records: &mut impl Records,
 ) -> Counts {
     let Block {
         start,
@@ -284,14 +314,17 @@ fn step_block_with(
             ids[found] = (start + j) as u32;
             found += 1;
         });
-        events(&ids[..found], lanes);
+        records.events_due(&ids[..found], lanes);
     }
     draw_noise(step, &lanes.key[start..end], scratch);
     let rejected = block_set(&scratch.accepted[..len], |accepted| !accepted);
     for_each_member(&rejected, |j| {
         scratch.noise[j] = finish(step, lanes.key[start + j]);
     });
-    let counts = step_wellbeing(step, lanes, start, codes, scratch);
+    let mut counts = step_wellbeing(step, lanes, start, codes, scratch);
+    if step.saturating {
+        redo_saturated(step, lanes, start, codes, scratch, records, &mut counts);
+    }
     let consulted = block_set(codes, |code| code != NO_CONSULT);
     for_each_member(&consulted, |j| consulting.push((start + j) as u32));
     counts
@@ -367,6 +400,45 @@ fn finish(step: Step, key: Key) -> f64 {
     )
 }
 
+/// The patient-weeks of a block whose uniform is 2³² − 1, when a threshold can be 2³²
+/// ([`narrow`]): the 32-bit comparison said no consultation, and the full thresholds say
+/// which. About one patient-week in 2³², but every one counts for bit-for-bit results.
+#[cold]
+#[inline(never)]
+fn redo_saturated(
+    step: Step,
+    lanes: &Lanes,
+    start: usize,
+    codes: &mut [u8],
+    scratch: &Scratch,
+    records: &impl Records,
+    counts: &mut Counts,
+) {
+    let saturated = block_set(&scratch.uniform[..codes.len()], |u| u == u32::MAX);
+    for_each_member(&saturated, |j| {
+        let i = start + j;
+        let low = lanes.wellbeing[i] <= step.p.low_wellbeing_threshold;
+        let code = records.thresholds(i).code(u64::from(u32::MAX), low);
+        // No narrowed threshold exceeds 2³² − 1, so the loop found no consultation.
+        debug_assert_eq!(codes[j], NO_CONSULT);
+        codes[j] = code;
+        counts.medical += u64::from(code == MEDICAL);
+        counts.q_consults[usize::from(lanes.q[i])] += u64::from(code != NO_CONSULT);
+    });
+}
+
+/// A patient's consultation code from its narrowed thresholds: [`ConsultThresholds::code`]
+/// in 32 bits.
+#[inline(always)]
+fn narrow_code(medical: u32, any: u32, any_low: u32, u: u32, low: bool) -> u8 {
+    // A select by mask, as in `ConsultThresholds::code`.
+    let low = u32::from(low).wrapping_neg();
+    let any = (any & !low) | (any_low & low);
+    let below_medical = u8::from(u < medical);
+    let below_any = u8::from(u < any);
+    below_any * (2 - below_medical)
+}
+
 /// Every patient's wellbeing step and consultation code, without a branch.
 #[inline(always)]
 fn step_wellbeing(
@@ -391,30 +463,59 @@ fn step_wellbeing(
     let noise = &scratch.noise[..len];
     let uniform = &scratch.uniform[..len];
     let mut counts = Counts::default();
+    let mut by_quintile = [0u64; 5];
     for i in 0..len {
         let w = next_wellbeing(wellbeing[i], target[i], noise[i], p);
         wellbeing[i] = w;
         let low = w <= threshold;
-        let thresholds = ConsultThresholds {
-            medical: medical[i],
-            any: any[i],
-            any_low: any_low[i],
-        };
-        let code = thresholds.code(u64::from(uniform[i]), low);
+        let code = narrow_code(medical[i], any[i], any_low[i], uniform[i], low);
         codes[i] = code;
         counts.low += u64::from(low);
         counts.medical += u64::from(code == MEDICAL);
-        let consulted = u64::from(code != NO_CONSULT);
-        let units = wellbeing_units(w);
+        let both = QuintileSums::of(code != NO_CONSULT, w);
         for k in 0..5 {
             // All ones for the patient's quintile, zero for the others.
             let mine = u64::from(q[i] == k as u8).wrapping_neg();
-            counts.q_consults[k] += consulted & mine;
-            counts.q_wellbeing[k] += units & mine as i64;
+            by_quintile[k] += both & mine;
         }
+    }
+    for (k, &both) in by_quintile.iter().enumerate() {
+        counts.q_consults[k] = QuintileSums::consultations(both);
+        counts.q_wellbeing[k] = QuintileSums::wellbeing(both);
     }
     counts
 }
+
+/// A block's consultations and wellbeing of one quintile, summed in one 64-bit integer: the
+/// consultations in the top 16 bits, the wellbeing units ([`WELLBEING_UNITS`]) below. One sum
+/// instead of two for each of the five quintiles of every patient-week.
+struct QuintileSums;
+
+impl QuintileSums {
+    const SHIFT: u32 = 48;
+
+    /// One patient-week's part.
+    #[inline(always)]
+    fn of(consulted: bool, w: f64) -> u64 {
+        // Wellbeing is at least 14 points, so its units are positive.
+        (u64::from(consulted) << Self::SHIFT) | wellbeing_units(w) as u64
+    }
+
+    fn consultations(sum: u64) -> u64 {
+        sum >> Self::SHIFT
+    }
+
+    fn wellbeing(sum: u64) -> i64 {
+        (sum & ((1 << Self::SHIFT) - 1)) as i64
+    }
+}
+
+// A block's wellbeing units stay below 2⁴⁸ and its consultations below 2¹⁶, so neither
+// part of a sum spills into the other.
+const _: () = assert!(
+    (BLOCK as f64) * WELLBEING_MAX * WELLBEING_UNITS < (1u64 << QuintileSums::SHIFT) as f64
+        && BLOCK < 1 << (64 - QuintileSums::SHIFT)
+);
 
 /// MODEL.md §9.1's history of social consultations, one bit per week.
 #[inline(always)]
@@ -451,11 +552,33 @@ mod tests {
         }
     }
 
-    /// A block of patients in varied states, with the counts and codes a plain
-    /// patient-by-patient loop gives.
-    fn block(n: usize) -> (Lanes, Params, Ziggurat) {
+    /// A stand-in for the patients' records: each patient's full thresholds, and (if
+    /// `events`) for the events due, a new target and a next event far away.
+    struct StandIn {
+        thresholds: Vec<ConsultThresholds>,
+        events: bool,
+    }
+
+    impl Records for StandIn {
+        fn events_due(&mut self, due: &[u32], lanes: &mut Lanes) {
+            assert!(self.events || due.is_empty());
+            for &i in due {
+                let i = i as usize;
+                lanes.target[i] = 30.0 + f64::from(i as u32 % 7);
+                lanes.next_event[i] = i16::MAX;
+            }
+        }
+
+        fn thresholds(&self, i: usize) -> ConsultThresholds {
+            self.thresholds[i]
+        }
+    }
+
+    /// A block of patients in varied states, with their records' thresholds.
+    fn block(n: usize) -> (Lanes, StandIn, Params, Ziggurat) {
         let p = Params::default();
         let mut lanes = Lanes::with_capacity(n);
+        let mut thresholds = Vec::with_capacity(n);
         let root = Key::root(9);
         for i in 0..n {
             let key = root.child(i as u64);
@@ -473,19 +596,25 @@ mod tests {
                 next_event: i16::MAX,
             };
             lanes.push(key, 14.0 + 56.0 * frac(48), (i % 5) as u8, scheduled);
+            thresholds.push(scheduled.consult);
         }
-        (lanes, p, Ziggurat::new())
+        let records = StandIn {
+            thresholds,
+            events: false,
+        };
+        (lanes, records, p, Ziggurat::new())
     }
 
     #[test]
     fn a_block_gives_what_each_patient_would_alone() {
         let n = BLOCK - 3;
-        let (mut lanes, p, zig) = block(n);
+        let (mut lanes, mut records, p, zig) = block(n);
         let before = lanes.clone();
         let week = 17;
         let step = Step {
             draw: offset(Purpose::WeekDraw, i64::from(week)),
             week,
+            saturating: false,
             noise: &zig,
             p: &p,
         };
@@ -496,8 +625,7 @@ mod tests {
             codes: &mut codes,
             consulting: &mut consulting,
         };
-        let no_events = |due: &[u32], _: &mut Lanes| assert!(due.is_empty());
-        let counts = step_block(step, &mut lanes, block, &mut Scratch::new(), no_events);
+        let counts = step_block(step, &mut lanes, block, &mut Scratch::new(), &mut records);
         let mut expected = Counts::default();
         let mut expected_consulting = Vec::new();
         for i in 0..n {
@@ -509,12 +637,7 @@ mod tests {
             let w = next_wellbeing(before.wellbeing[i], before.target[i], noise, &p);
             assert_eq!(lanes.wellbeing[i].to_bits(), w.to_bits(), "patient {i}");
             let low = w <= p.low_wellbeing_threshold;
-            let thresholds = ConsultThresholds {
-                medical: before.medical[i],
-                any: before.any[i],
-                any_low: before.any_low[i],
-            };
-            let code = thresholds.code(weekly_uniform(word), low);
+            let code = records.thresholds[i].code(weekly_uniform(word), low);
             assert_eq!(codes[i], code, "patient {i}");
             let q = usize::from(before.q[i]);
             expected.low += u64::from(low);
@@ -535,26 +658,23 @@ mod tests {
 
     /// One of the compiled versions of [`step_block`], with the week's step and the events
     /// bound.
-    type BlockStep<'a> = dyn Fn(&mut Lanes, Block, &mut Scratch) -> Counts + 'a;
-
-    /// A stand-in for the patients' events: a new target and a next event far away.
-    fn events(due: &[u32], lanes: &mut Lanes) {
-        for &i in due {
-            let i = i as usize;
-            lanes.target[i] = 30.0 + f64::from(i as u32 % 7);
-            lanes.next_event[i] = i16::MAX;
-        }
-    }
+    type BlockStep<'a> = dyn Fn(&mut Lanes, Block, &mut Scratch, &mut StandIn) -> Counts + 'a;
 
     #[test]
     fn every_instruction_set_gives_the_same_bits() {
         let n = 2 * BLOCK;
-        let (lanes, p, zig) = block(n);
+        let (lanes, records, p, zig) = block(n);
         let step = Step {
             draw: offset(Purpose::WeekDraw, 3),
             week: 3,
+            // The search for saturated uniforms runs too (and finds none).
+            saturating: true,
             noise: &zig,
             p: &p,
+        };
+        let records = StandIn {
+            events: true,
+            ..records
         };
         let mut lanes = lanes;
         for i in (0..n).step_by(37) {
@@ -565,6 +685,10 @@ mod tests {
             let mut codes = vec![0; n];
             let mut consulting = Vec::new();
             let mut counts = Counts::default();
+            let mut records = StandIn {
+                thresholds: records.thresholds.clone(),
+                events: true,
+            };
             for start in (0..n).step_by(BLOCK) {
                 let end = (start + BLOCK).min(n);
                 let block = Block {
@@ -572,7 +696,7 @@ mod tests {
                     codes: &mut codes[start..end],
                     consulting: &mut consulting,
                 };
-                counts.add(&f(&mut lanes, block, &mut Scratch::new()));
+                counts.add(&f(&mut lanes, block, &mut Scratch::new(), &mut records));
             }
             let q_wellbeing = counts.q_wellbeing;
             (
@@ -583,7 +707,7 @@ mod tests {
                 q_wellbeing,
             )
         };
-        let plain = run(&|l, b, sc| step_block_with(step, l, b, sc, events));
+        let plain = run(&|l, b, sc, r| step_block_with(step, l, b, sc, r));
         // The events were all handled: every patient's next event is now after the week.
         let (_, targets, ..) = &plain;
         assert!((0..n).step_by(37).all(|i| targets[i] < 37.0));
@@ -592,14 +716,101 @@ mod tests {
             let widest = widest_vectors();
             if widest != Vectors::Baseline {
                 // SAFETY: the processor has AVX2 (it has AVX-512 or AVX2).
-                let avx2 = run(&|l, b, sc| unsafe { step_block_avx2(step, l, b, sc, events) });
+                let avx2 = run(&|l, b, sc, r| unsafe { step_block_avx2(step, l, b, sc, r) });
                 assert!(plain == avx2, "AVX2 differs");
             }
             if widest == Vectors::Avx512 {
                 // SAFETY: the processor has the features (checked).
-                let avx512 = run(&|l, b, sc| unsafe { step_block_avx512(step, l, b, sc, events) });
+                let avx512 = run(&|l, b, sc, r| unsafe { step_block_avx512(step, l, b, sc, r) });
                 assert!(plain == avx512, "AVX-512 differs");
             }
         }
+    }
+
+    /// Thresholds from the edges of their range and between, as `ConsultThresholds`.
+    fn edge_thresholds() -> Vec<u64> {
+        let top = 1u64 << 32;
+        let mut t = vec![0, 1, 2, top / 2, top - 2, top - 1, top];
+        let root = Key::root(4);
+        t.extend((0..40).map(|k| root.draw(Purpose::PatientInit, k) % (top + 1)));
+        t
+    }
+
+    #[test]
+    fn narrowed_thresholds_give_the_full_ones_codes_but_at_the_very_top() {
+        let top = 1u64 << 32;
+        let t = edge_thresholds();
+        let uniforms = t
+            .iter()
+            .map(|&x| x.min(top - 1) as u32)
+            .chain([0, 1, u32::MAX]);
+        for u in uniforms {
+            for &medical in &t {
+                for &any in t.iter().filter(|&&any| any >= medical) {
+                    let full = ConsultThresholds {
+                        medical,
+                        any,
+                        any_low: top,
+                    };
+                    for low in [false, true] {
+                        let narrowed =
+                            narrow_code(narrow(medical), narrow(any), narrow(top), u, low);
+                        let exact = full.code(u64::from(u), low);
+                        // Only a uniform of 2³² − 1 under a threshold of 2³² differs.
+                        let saturated = u == u32::MAX && (exact != NO_CONSULT);
+                        assert_eq!(narrowed == exact, !saturated, "{u} {full:?} {low}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_cap_of_one_lets_a_threshold_reach_the_top() {
+        let with_cap = |cap: f64| {
+            saturating(&Params {
+                consult_p_max: cap,
+                ..Params::default()
+            })
+        };
+        assert!(!with_cap(0.95));
+        assert!(!with_cap(1.0 - 1.0 / 4_294_967_296.0));
+        assert!(with_cap(1.0 - 0.4 / 4_294_967_296.0));
+        assert!(with_cap(1.0));
+    }
+
+    #[test]
+    fn saturated_uniforms_are_redone_with_the_full_thresholds() {
+        let n = 300;
+        let (lanes, mut records, p, zig) = block(n);
+        let top = 1u64 << 32;
+        // Patient 3 always consults a GP, 70 always consults; 200 not at the top.
+        records.thresholds[3].medical = top;
+        records.thresholds[3].any = top;
+        records.thresholds[3].any_low = top;
+        records.thresholds[70].any = top;
+        records.thresholds[70].any_low = top;
+        let step = Step {
+            draw: 0,
+            week: 0,
+            saturating: true,
+            noise: &zig,
+            p: &p,
+        };
+        let mut scratch = Scratch::new();
+        for j in [3, 70, 200] {
+            scratch.uniform[j] = u32::MAX;
+        }
+        let mut codes = vec![NO_CONSULT; n.min(BLOCK)];
+        let mut counts = Counts::default();
+        redo_saturated(step, &lanes, 0, &mut codes, &scratch, &records, &mut counts);
+        assert_eq!(
+            (codes[3], codes[70], codes[200]),
+            (MEDICAL, SOCIAL, NO_CONSULT)
+        );
+        assert_eq!(codes.iter().filter(|&&c| c != NO_CONSULT).count(), 2);
+        assert_eq!(counts.medical, 1);
+        // Patient 3 is of quintile 3, patient 70 of quintile 0 (`i % 5`).
+        assert_eq!(counts.q_consults, [1, 0, 0, 1, 0]);
     }
 }

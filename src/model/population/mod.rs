@@ -16,7 +16,7 @@ use super::pcn::Layout;
 use super::{ModelError, prefetch, prefetch_bytes};
 use crate::params::Params;
 use crate::rng::{EntityKind, Key, Purpose, offset};
-use lanes::{Lanes, Scheduled, Step};
+use lanes::{Lanes, Records, Scheduled, Step};
 
 /// How patients' own processes are stepped. Both follow MODEL.md's rules; they draw their
 /// random numbers differently, so they agree in distribution, not draw for draw (the docking
@@ -99,29 +99,39 @@ fn catch_up<const TRAP: bool>(
     scheduled::<TRAP>(patient, week, p, tables)
 }
 
-/// The events due in `week` of the patients `due` (ascending ids), and the loop state they
-/// change.
-fn events_due<const TRAP: bool>(
-    due: &[u32],
-    patients: &mut [Patient],
-    lanes: &mut Lanes,
+/// The patients' records as the fast engine's loop sees them in `week`: events brought up
+/// to date, and the full thresholds read.
+struct WeekRecords<'r, const TRAP: bool> {
+    patients: &'r mut [Patient],
     week: i32,
-    in_crisis: &mut u64,
-    p: &Params,
-    tables: &NeedTables,
-) {
-    // The due patients' records are scattered through memory; asking for all of them first
-    // lets the processor fetch them together rather than one miss after another. The events
-    // read only the record's first line ([`EVENT_BYTES`]).
-    for &i in due {
-        if let Some(patient) = patients.get(i as usize) {
-            prefetch_bytes(patient, EVENT_BYTES);
+    /// Patients in crisis, kept up to date by the events.
+    in_crisis: &'r mut u64,
+    p: &'r Params,
+    tables: &'r NeedTables,
+}
+
+impl<const TRAP: bool> Records for WeekRecords<'_, TRAP> {
+    /// The events due in the week of the patients `due` (ascending ids), and the loop state
+    /// they change.
+    fn events_due(&mut self, due: &[u32], lanes: &mut Lanes) {
+        // The due patients' records are scattered through memory; asking for all of them
+        // first lets the processor fetch them together rather than one miss after another.
+        // The events read only the record's first line ([`EVENT_BYTES`]).
+        for &i in due {
+            if let Some(patient) = self.patients.get(i as usize) {
+                prefetch_bytes(patient, EVENT_BYTES);
+            }
+        }
+        let (week, p, tables) = (self.week, self.p, self.tables);
+        for &i in due {
+            let i = i as usize;
+            let s = catch_up::<TRAP>(&mut self.patients[i], week, self.in_crisis, p, tables);
+            lanes.set(i, s);
         }
     }
-    for &i in due {
-        let i = i as usize;
-        let s = catch_up::<TRAP>(&mut patients[i], week, in_crisis, p, tables);
-        lanes.set(i, s);
+
+    fn thresholds(&self, i: usize) -> super::patient::ConsultThresholds {
+        scheduled::<TRAP>(&self.patients[i], self.week, self.p, self.tables).consult
     }
 }
 
@@ -535,6 +545,7 @@ impl<'a> Population<'a> {
         let step = Step {
             draw: offset(Purpose::WeekDraw, i64::from(week)),
             week,
+            saturating: lanes::saturating(p),
             noise: &tables.noise,
             p,
         };
@@ -557,21 +568,24 @@ impl<'a> Population<'a> {
                         .map(|pt| (pt.needs, pt.crisis_left)),
                 );
             }
-            let patients = &mut self.patients;
             let block = lanes::Block {
                 start,
                 codes: &mut self.consults[start..end],
                 consulting: &mut self.consulting,
             };
-            let events = |due: &[u32], lanes: &mut Lanes| {
-                events_due::<TRAP>(due, patients, lanes, week, &mut in_crisis, p, tables);
+            let mut records = WeekRecords::<TRAP> {
+                patients: &mut self.patients,
+                week,
+                in_crisis: &mut in_crisis,
+                p,
+                tables,
             };
             counts.add(&lanes::step_block(
                 step,
                 &mut self.lanes,
                 block,
                 &mut scratch,
-                events,
+                &mut records,
             ));
             // Only service weeks have arms to make offers.
             if service {
