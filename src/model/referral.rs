@@ -96,13 +96,19 @@ pub fn raw_offer_probability(
     n_recent: u32,
     p: &Params,
 ) -> f64 {
-    let b = match consultation {
-        Consultation::Social => buy_in,
-        Consultation::Medical => buy_in * p.inappropriate,
-        Consultation::None => return 0.0,
-    };
+    let b = buy_in * offer_share(consultation, p);
     // With recency_gain = 0 the factor is exactly 1, so v1.0's probabilities are unchanged.
     b * (1.0 + p.recency_gain * f64::from(n_recent))
+}
+
+/// The share of the GP's buy-in that makes an offer after each kind of consultation (MODEL.md
+/// §6.4): all of it after a social consultation, `inappropriate` after a medical one, none
+/// without a consultation. Read from a table rather than matched: the week's consultations
+/// come social and medical in no order a processor can guess, and a wrong guess costs more
+/// than the rest of the offer.
+#[inline(always)]
+fn offer_share(consultation: Consultation, p: &Params) -> f64 {
+    [0.0, p.inappropriate, 1.0][consultation as usize]
 }
 
 /// The GP's offer after a consultation by an idle patient out of cooldown with `n_recent`
@@ -116,12 +122,9 @@ pub fn offer_referral(
     u: f64,
     p: &Params,
 ) -> Option<bool> {
+    // Without a consultation the probability is 0, and no uniform is below it.
     let offered = u < raw_offer_probability(consultation, buy_in, n_recent, p).clamp(0.0, 1.0);
-    match consultation {
-        Consultation::Social if offered => Some(false),
-        Consultation::Medical if offered => Some(true),
-        _ => None,
-    }
+    offered.then_some(consultation == Consultation::Medical)
 }
 
 /// Acceptance probability before the clamp: `accept_base + accept_trust·(τ − 0.5)`. It leaves
@@ -271,5 +274,34 @@ mod tests {
         // Without the gain, v1.0's probability exactly.
         let off = Params::default();
         assert_eq!(raw_offer_probability(Consultation::Social, b, 9, &off), b);
+    }
+
+    #[test]
+    fn each_kind_of_consultation_gets_its_share_of_the_offer() {
+        let p = Params::default();
+        let b = 0.3;
+        assert_eq!(raw_offer_probability(Consultation::Social, b, 0, &p), b);
+        assert_eq!(
+            raw_offer_probability(Consultation::Medical, b, 0, &p),
+            b * p.inappropriate
+        );
+        assert_eq!(raw_offer_probability(Consultation::None, b, 0, &p), 0.0);
+        let u = 0.5 * b * p.inappropriate;
+        assert_eq!(
+            offer_referral(Consultation::Social, b, 0, u, &p),
+            Some(false)
+        );
+        assert_eq!(
+            offer_referral(Consultation::Medical, b, 0, u, &p),
+            Some(true)
+        );
+        assert_eq!(offer_referral(Consultation::None, b, 0, 0.0, &p), None);
+        // Above the medical share but below buy-in: only a social consultation is offered.
+        let u = 0.5 * (b + b * p.inappropriate);
+        assert_eq!(
+            offer_referral(Consultation::Social, b, 0, u, &p),
+            Some(false)
+        );
+        assert_eq!(offer_referral(Consultation::Medical, b, 0, u, &p), None);
     }
 }

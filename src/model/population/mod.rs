@@ -166,12 +166,19 @@ pub fn consult_code(c: Consultation) -> u8 {
     }
 }
 
+/// The consultation of a consult code. A table rather than a match, for the same reason as
+/// the offer's ([`super::referral`]): medical and social codes come in no predictable order.
+#[inline]
 pub fn consultation(code: u8) -> Consultation {
-    match code {
-        MEDICAL => Consultation::Medical,
-        SOCIAL => Consultation::Social,
-        _ => Consultation::None,
-    }
+    const BY_CODE: [Consultation; 3] = [
+        Consultation::None,
+        Consultation::Medical,
+        Consultation::Social,
+    ];
+    BY_CODE
+        .get(usize::from(code))
+        .copied()
+        .unwrap_or(Consultation::None)
 }
 
 pub struct Population<'a> {
@@ -655,6 +662,21 @@ impl<'a> Population<'a> {
 mod tests {
     use super::*;
     use crate::rng::Key;
+
+    #[test]
+    fn consult_codes_and_consultations_map_one_to_one() {
+        for c in [
+            Consultation::None,
+            Consultation::Medical,
+            Consultation::Social,
+        ] {
+            assert_eq!(consultation(consult_code(c)), c);
+        }
+        for code in [NO_CONSULT, MEDICAL, SOCIAL] {
+            assert_eq!(consult_code(consultation(code)), code);
+        }
+        assert_eq!(consultation(7), Consultation::None);
+    }
 
     #[test]
     fn each_practice_draws_its_patients_quintiles_from_its_own_mix() {
