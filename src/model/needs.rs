@@ -15,9 +15,18 @@ pub type NeedSet = u8;
 /// Housing and work are structural: link workers and assets can do little about them (seed 003).
 pub const STRUCTURAL: NeedSet = (1 << HOUSING) | (1 << WORK);
 
-/// Iterates the needs present in a set, in the fixed order.
+/// Iterates the needs present in a set, in the fixed order: one step per need present, not
+/// per need.
+#[inline(always)]
 pub fn present(needs: NeedSet) -> impl Iterator<Item = usize> {
-    (0..NEED_COUNT).filter(move |k| needs & (1 << k) != 0)
+    let mut bits = needs & ((1 << NEED_COUNT) - 1);
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            k
+        })
+    })
 }
 
 /// Quantities of the need process derived once per arm from the parameters, so that the weekly
@@ -277,22 +286,26 @@ pub fn need_events(
     tables: &NeedTables,
     p: &Params,
 ) -> NeedSet {
-    let mut next = needs;
-    for (k, change) in next_change.iter_mut().enumerate() {
-        let bit = 1 << k;
-        let present = needs & bit != 0;
-        let due = i32::from(*change) <= week;
-        let boosted = !due
-            && present
-            && attended.is_some_and(|category| {
-                resolves_by_attendance(key, k, week, category, capacity, tables, p)
-            });
-        if due || boosted {
-            next ^= bit;
-            *change = next_need_change(key, k, week, !present, q, tables);
+    // The needs due, as a set formed without a branch: which of them falls due is a
+    // different need from one event to the next, and a branch per need would be guessed
+    // wrong about once an event. Every draw below is keyed by need and week, so the order in
+    // which the needs are handled changes nothing.
+    let mut changes: NeedSet = 0;
+    for (k, &change) in next_change.iter().enumerate() {
+        changes |= NeedSet::from(i32::from(change) <= week) << k;
+    }
+    if let Some(category) = attended {
+        for k in present(needs & !changes) {
+            if resolves_by_attendance(key, k, week, category, capacity, tables, p) {
+                changes |= 1 << k;
+            }
         }
     }
-    next
+    for k in present(changes) {
+        let present = needs & (1 << k) != 0;
+        next_change[k] = next_need_change(key, k, week, !present, q, tables);
+    }
+    needs ^ changes
 }
 
 /// The extra resolution draw of present need `k` for a patient who attended an asset of
@@ -362,6 +375,14 @@ mod tests {
         for k in 0..NEED_COUNT {
             assert!((t.equilibrium[2][k] - p.need_prevalence[k]).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn present_needs_come_in_ascending_order_and_only_real_needs() {
+        let all: Vec<usize> = present(0xFF).collect();
+        assert_eq!(all, (0..NEED_COUNT).collect::<Vec<_>>());
+        assert_eq!(present(0b10100).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(present(0).count(), 0);
     }
 
     #[test]
