@@ -215,8 +215,9 @@ pub struct Block<'a> {
 }
 
 /// A block of patients' week (`start..start + codes.len()` of `lanes`): the events due,
-/// handed to `records` (which brings their loop state up to date), then noise, wellbeing and the consultation code into `codes`, and the consulting
-/// patients' ids. Returns the block's counts.
+/// handed to `records` (which brings their loop state up to date), then noise, wellbeing and
+/// the consultation code into `codes`, and the consulting patients' ids. Returns the block's
+/// counts.
 ///
 /// On x86-64 the passes are compiled three times, for AVX-512, for AVX2 and for the baseline
 /// instruction set, and the widest the processor has is chosen at run time. Every version
