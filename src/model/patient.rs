@@ -6,6 +6,7 @@
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, Normal, StandardNormal};
+use std::ops::{BitAnd, BitOr, Not};
 
 use super::ModelError;
 use super::needs::{
@@ -175,15 +176,26 @@ impl ConsultThresholds {
     /// also below `any`.
     #[inline(always)]
     pub fn code(self, u: u64, low: bool) -> u8 {
-        // A select by mask rather than `if low`: over arrays of thresholds, the compiler
-        // turns the `if` into a gather from one array or the other, which costs far more
-        // than loading both.
         let low = u64::from(low).wrapping_neg();
-        let any = (self.any & !low) | (self.any_low & low);
-        let below_medical = u8::from(u < self.medical);
-        let below_any = u8::from(u < any);
-        below_any * (2 - below_medical)
+        threshold_code(self.medical, self.any, self.any_low, u, low)
     }
+}
+
+/// [`ConsultThresholds::code`] for thresholds and a uniform of any unsigned width (the fast
+/// engine's loop keeps them in 32 bits), with `low` all ones in a week of low wellbeing and
+/// zero otherwise.
+#[inline(always)]
+pub fn threshold_code<T>(medical: T, any: T, any_low: T, u: T, low: T) -> u8
+where
+    T: Copy + PartialOrd + BitAnd<Output = T> + BitOr<Output = T> + Not<Output = T>,
+{
+    // A select by mask rather than `if low`: over arrays of thresholds, the compiler turns
+    // the `if` into a gather from one array or the other, which costs far more than loading
+    // both.
+    let any = (any & !low) | (any_low & low);
+    let below_medical = u8::from(u < medical);
+    let below_any = u8::from(u < any);
+    below_any * (2 - below_medical)
 }
 
 /// WEMWBS bounds.

@@ -15,7 +15,9 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::super::observe::history_cell;
-use super::super::patient::{ConsultThresholds, WELLBEING_MAX, next_wellbeing, weekly_uniform};
+use super::super::patient::{
+    ConsultThresholds, WELLBEING_MAX, next_wellbeing, threshold_code, weekly_uniform,
+};
 use super::{MEDICAL, NO_CONSULT, SOCIAL};
 use crate::params::Params;
 use crate::rng::normal::{Attempt, Ziggurat};
@@ -432,12 +434,7 @@ fn redo_saturated(
 /// in 32 bits.
 #[inline(always)]
 fn narrow_code(medical: u32, any: u32, any_low: u32, u: u32, low: bool) -> u8 {
-    // A select by mask, as in `ConsultThresholds::code`.
-    let low = u32::from(low).wrapping_neg();
-    let any = (any & !low) | (any_low & low);
-    let below_medical = u8::from(u < medical);
-    let below_any = u8::from(u < any);
-    below_any * (2 - below_medical)
+    threshold_code(medical, any, any_low, u, u32::from(low).wrapping_neg())
 }
 
 /// Every patient's wellbeing step and consultation code, without a branch.
