@@ -209,11 +209,19 @@ pub trait Records {
 }
 
 /// What a block's week needs besides the population's arrays: where the block starts, its
-/// consultation codes (out) and the list of consulting patients (appended to).
+/// consultation codes (out) and the list of consulting patients (appended to), and the
+/// records of the week kept for the block's patients, if any: MODEL.md §9.1's history of
+/// social consultations ([`record_social`]) and the evaluation's history of the week
+/// ([`record_history`]).
+///
+/// The records are written here, by the loop compiled for the processor's widest vectors,
+/// rather than by the caller, whose code is compiled for the baseline instruction set.
 pub struct Block<'a> {
     pub start: usize,
     pub codes: &'a mut [u8],
     pub consulting: &'a mut Vec<u32>,
+    pub recent: Option<&'a mut [u64]>,
+    pub history: Option<&'a mut [f32]>,
 }
 
 /// A block of patients' week (`start..start + codes.len()` of `lanes`): the events due,
@@ -303,6 +311,8 @@ fn step_block_with(
         start,
         codes,
         consulting,
+        recent,
+        history,
     } = block;
     let len = codes.len().min(BLOCK);
     let end = start + len;
@@ -330,6 +340,12 @@ fn step_block_with(
     }
     let consulted = block_set(codes, |code| code != NO_CONSULT);
     for_each_member(&consulted, |j| consulting.push((start + j) as u32));
+    if let Some(recent) = recent {
+        record_social(recent, codes);
+    }
+    if let Some(cells) = history {
+        record_history(cells, codes, &lanes.wellbeing[start..end]);
+    }
     counts
 }
 
@@ -517,7 +533,7 @@ const _: () = assert!(
 
 /// MODEL.md §9.1's history of social consultations, one bit per week.
 #[inline(always)]
-pub fn record_social(recent: &mut [u64], codes: &[u8]) {
+fn record_social(recent: &mut [u64], codes: &[u8]) {
     for (r, &code) in recent.iter_mut().zip(codes) {
         *r = (*r << 1) | u64::from(code == SOCIAL);
     }
@@ -525,7 +541,7 @@ pub fn record_social(recent: &mut [u64], codes: &[u8]) {
 
 /// The evaluation's history of the week ([`history_cell`]): consulted or not, and wellbeing.
 #[inline(always)]
-pub fn record_history(cells: &mut [f32], codes: &[u8], w: &[f64]) {
+fn record_history(cells: &mut [f32], codes: &[u8], w: &[f64]) {
     for i in 0..codes.len().min(cells.len()).min(w.len()) {
         cells[i] = history_cell(codes[i] != NO_CONSULT, w[i]);
     }
@@ -622,6 +638,8 @@ mod tests {
             start: 0,
             codes: &mut codes,
             consulting: &mut consulting,
+            recent: None,
+            history: None,
         };
         let counts = step_block(step, &mut lanes, block, &mut Scratch::new(), &mut records);
         let mut expected = Counts::default();
@@ -693,6 +711,8 @@ mod tests {
                     start,
                     codes: &mut codes[start..end],
                     consulting: &mut consulting,
+                    recent: None,
+                    history: None,
                 };
                 counts.add(&f(&mut lanes, block, &mut Scratch::new(), &mut records));
             }

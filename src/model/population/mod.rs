@@ -579,6 +579,11 @@ impl<'a> Population<'a> {
                 start,
                 codes: &mut self.consults[start..end],
                 consulting: &mut self.consulting,
+                recent: self.recent.get_mut(start..end).filter(|_| TRAP),
+                history: match self.history.as_mut() {
+                    Some(h) if service => Some(&mut h.week_mut(week)[start..end]),
+                    _ => None,
+                },
             };
             let mut records = WeekRecords::<TRAP> {
                 patients: &mut self.patients,
@@ -600,14 +605,6 @@ impl<'a> Population<'a> {
                 let new = &self.consulting[self.referral_seeds.len()..];
                 self.referral_seeds
                     .extend(new.iter().map(|&i| keys[i as usize].draw_at(referral)));
-            }
-            let codes = &self.consults[start..end];
-            if TRAP {
-                lanes::record_social(&mut self.recent[start..end], codes);
-            }
-            if service && let Some(h) = self.history.as_mut() {
-                let cells = &mut h.week_mut(week)[start..end];
-                lanes::record_history(cells, codes, &self.lanes.wellbeing[start..end]);
             }
             if FOLLOW {
                 self.log_block(week, start, end, &before);
