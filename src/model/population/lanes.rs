@@ -672,6 +672,41 @@ mod tests {
         assert!(counts.medical > 0 && counts.q_consults.iter().sum::<u64>() > counts.medical);
     }
 
+    #[test]
+    fn a_block_writes_the_weeks_records_it_is_given() {
+        let n = BLOCK - 5;
+        let (mut lanes, mut records, p, zig) = block(n);
+        let week = 23;
+        let step = Step {
+            draw: offset(Purpose::WeekDraw, i64::from(week)),
+            week,
+            saturating: false,
+            noise: &zig,
+            p: &p,
+        };
+        let before: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
+        let mut recent = before.clone();
+        let mut cells = vec![f32::NAN; n];
+        let mut codes = vec![9; n];
+        let block = Block {
+            start: 0,
+            codes: &mut codes,
+            consulting: &mut Vec::new(),
+            recent: Some(&mut recent),
+            history: Some(&mut cells),
+        };
+        step_block(step, &mut lanes, block, &mut Scratch::new(), &mut records);
+        for i in 0..n {
+            let social = u64::from(codes[i] == SOCIAL);
+            assert_eq!(recent[i], (before[i] << 1) | social, "patient {i}");
+            let cell = history_cell(codes[i] != NO_CONSULT, lanes.wellbeing[i]);
+            assert_eq!(cells[i].to_bits(), cell.to_bits(), "patient {i}");
+        }
+        // The week has consultations of both kinds and patients who did not consult.
+        assert!(codes.contains(&SOCIAL) && codes.contains(&MEDICAL));
+        assert!(codes.contains(&NO_CONSULT));
+    }
+
     /// One of the compiled versions of [`step_block`], with the week's step and the events
     /// bound.
     type BlockStep<'a> = dyn Fn(&mut Lanes, Block, &mut Scratch, &mut StandIn) -> Counts + 'a;
