@@ -561,6 +561,8 @@ impl<'a> Population<'a> {
         let mut in_crisis = self.in_crisis;
         let referral = offset(Purpose::Referral, i64::from(week));
         let n = self.lanes.len();
+        // With §9.1 every patient has a history to shift, or a block would skip its own.
+        debug_assert!(!TRAP || self.recent.len() == n);
         self.consulting.clear();
         self.referral_seeds.clear();
         let mut before = Vec::new();
