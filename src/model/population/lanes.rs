@@ -619,19 +619,24 @@ mod tests {
         (lanes, records, p, Ziggurat::new())
     }
 
+    /// The step of week `week`, as the population builds it.
+    fn week_step<'a>(week: i32, saturating: bool, noise: &'a Ziggurat, p: &'a Params) -> Step<'a> {
+        Step {
+            draw: offset(Purpose::WeekDraw, i64::from(week)),
+            week,
+            saturating,
+            noise,
+            p,
+        }
+    }
+
     #[test]
     fn a_block_gives_what_each_patient_would_alone() {
         let n = BLOCK - 3;
         let (mut lanes, mut records, p, zig) = block(n);
         let before = lanes.clone();
         let week = 17;
-        let step = Step {
-            draw: offset(Purpose::WeekDraw, i64::from(week)),
-            week,
-            saturating: false,
-            noise: &zig,
-            p: &p,
-        };
+        let step = week_step(week, false, &zig, &p);
         let mut codes = vec![9; n];
         let mut consulting = Vec::new();
         let block = Block {
@@ -677,13 +682,7 @@ mod tests {
         let n = BLOCK - 5;
         let (mut lanes, mut records, p, zig) = block(n);
         let week = 23;
-        let step = Step {
-            draw: offset(Purpose::WeekDraw, i64::from(week)),
-            week,
-            saturating: false,
-            noise: &zig,
-            p: &p,
-        };
+        let step = week_step(week, false, &zig, &p);
         let before: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
         let mut recent = before.clone();
         let mut cells = vec![f32::NAN; n];
@@ -715,14 +714,8 @@ mod tests {
     fn every_instruction_set_gives_the_same_bits() {
         let n = 2 * BLOCK;
         let (lanes, records, p, zig) = block(n);
-        let step = Step {
-            draw: offset(Purpose::WeekDraw, 3),
-            week: 3,
-            // The search for saturated uniforms runs too (and finds none).
-            saturating: true,
-            noise: &zig,
-            p: &p,
-        };
+        // The search for saturated uniforms runs too (and finds none).
+        let step = week_step(3, true, &zig, &p);
         let records = StandIn {
             events: true,
             ..records
